@@ -1,0 +1,111 @@
+# jos-settle: plain Makefile.
+#   make          build bin/jos-settle
+#   make test     build and run every test (unit tests, then tests/*.sh end-to-end)
+#   make check    the same with -fsanitize=address,undefined
+#   make valgrind the unit tests and end-to-end runs under valgrind
+#   make demo     install what is missing, build, settle the bundled example region
+#   make bench    national-scale benchmark (see scenarios/gen and tests/bench.sh)
+# BUILD=dir puts objects elsewhere (each sanitizer flavour gets its own folder).
+
+BUILD    ?= build
+VERSION  := 0.1.0
+CC       ?= cc
+PKGS     := libxml-2.0 openssl xmlsec1-openssl xlsxwriter
+TESTPKGS := cmocka
+# Debian packages that provide the pkg-config modules and the tools the tests run.
+DEB_PKGS := build-essential pkg-config libxml2-dev libxml2-utils libssl-dev openssl \
+            libxmlsec1-dev xmlsec1 libcmocka-dev libxlsxwriter-dev valgrind \
+            python3 python3-openpyxl openjdk-17-jdk-headless
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+OPT      ?= -O2 -g
+SAN      ?=
+CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(SAN) \
+            -I. $(PKG_CFLAGS) -DJOS_VERSION='"$(VERSION)"'
+LDFLAGS  := $(SAN)
+
+LIB_SRC  := $(filter-out engine/main.c,$(wildcard engine/*.c formats/*.c keys/*.c scenarios/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/engine/*.c tests/formats/*.c tests/keys/*.c tests/scenarios/*.c)
+TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+GEN_SRC  := $(wildcard scenarios/gen/*.c)
+BIN      := bin/jos-settle
+
+.PHONY: all deps test unit e2e check valgrind demo bench clean
+all: deps $(BIN)
+
+# deps: install whatever Debian package is missing (as root), or print the command.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "deps: missing packages; run: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libjos.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/engine/main.o $(BUILD)/libjos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libjos.a $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/gen: $(GEN_SRC) $(BUILD)/libjos.a
+	$(CC) $(CFLAGS) -o $@ $(GEN_SRC) $(BUILD)/libjos.a $(PKG_LIBS)
+
+# Unit tests (cmocka), then the end-to-end scripts tests/*.sh (each gets the binary's path).
+unit: $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do \
+	  echo "== $$t"; $(RUNNER) $$t || fail=1; done; exit $$fail
+
+e2e: $(BIN)
+	@fail=0; for t in $(sort $(wildcard tests/*.sh)); do \
+	  echo "== $$t"; JOS_RUNNER="$(RUNNER)" JOS_BIN=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash $$t || fail=1; done; exit $$fail
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit e2e
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" BIN=build-san/jos-settle \
+	  all unit e2e
+
+valgrind: deps
+	@$(MAKE) --no-print-directory BUILD=build-vg OPT="-O0 -g" BIN=build-vg/jos-settle \
+	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  all unit e2e
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scenarios/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/gen
+	@bash scenarios/bench.sh
+
+clean:
+	rm -rf build build-san build-vg bin
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d

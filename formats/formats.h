@@ -1,0 +1,169 @@
+/*
+ * formats.h: everything that reads or writes bytes: the CSV dialect and strict value
+ * parsers, the INI reader, the DATA_DIR loader, the statement XML (with its XSD),
+ * signing and verification, and the summary and report writers.
+ *
+ * Ownership follows jos.h: *_open/*_new objects are released by the matching *_free
+ * (NULL accepted); pointers returned inside records are borrowed until the next call.
+ */
+#ifndef JOS_FORMATS_H
+#define JOS_FORMATS_H
+
+#include <stdio.h>
+
+#include "engine/engine.h"
+
+/* ---- strict value parsers (SPEC "CSV dialect", "Acceptance") --------------
+ * Each takes the trimmed field text [s, s+n), returns JOS_OK or JOS_EINVALID with a
+ * message in why[JOS_WHY_MAX] that says what is wrong ("thousands separators are not
+ * allowed: write 1234.56"). None reads the locale. */
+#define JOS_WHY_MAX 160
+/* Euros to cents: optional '-', digits, optional separator and 1-2 digits. The
+ * separator is '.'; with allow_comma (fields of ';' files) ',' too. */
+int fmt_parse_amount(jos_cents *out, const char *s, size_t n, bool allow_comma, char *why);
+/* YYYY-MM-DD or DD-MM-YYYY, checked against the calendar. */
+int fmt_parse_date(jos_day *out, const char *s, size_t n, char *why);
+/* yes/no, ja/nee, true/false, 1/0, any case. */
+int fmt_parse_bool(bool *out, const char *s, size_t n, char *why);
+/* GM0546, gm0546, 0546, 546 -> "0546" (out has room for 5 bytes). 0000, 5+ digits,
+ * inner spaces are errors. */
+int fmt_parse_code(char out[5], const char *s, size_t n, char *why);
+/* A decimal with at most 6 decimals, '.' only, no sign unless allow_negative: to
+ * millionths. Range checks are the caller's. */
+int fmt_parse_micro(jos_micro *out, const char *s, size_t n, bool allow_negative, char *why);
+/* A non-negative integer without separators (inhabitants, min_pupils, payment_days). */
+int fmt_parse_count(int64_t *out, const char *s, size_t n, char *why);
+
+/* ---- CSV reader ------------------------------------------------------------
+ * Streaming: reads through a fixed buffer (records of any size are supported; the
+ * buffer grows to hold the longest record). No allocation per row or field. Fields
+ * are unquoted in place and trimmed of spaces and tabs; they stay valid until the
+ * next fmt_csv_next. */
+typedef struct fmt_csv fmt_csv;
+
+typedef struct {
+	const char *s;   /* NOT NUL-terminated */
+	size_t n;
+} fmt_field;
+
+typedef struct {
+	fmt_field *f;    /* nf fields */
+	size_t nf;
+	uint32_t line;   /* physical line where the record starts (header = 1) */
+} fmt_record;
+
+/* Opens path and reads the header. Problems (0-byte file, invalid UTF-8, NUL,
+ * ambiguous separator, ...) go to errs with FILE:LINE; `file` is the name printed.
+ * Returns JOS_EIO (could not open/read) or JOS_EINVALID (header unusable). */
+int fmt_csv_open(fmt_csv **out, const char *path, const char *file, jos_errlist *errs);
+/* The same over a memory buffer (tests, fuzzers); buf is borrowed. */
+int fmt_csv_open_mem(fmt_csv **out, const char *buf, size_t len, const char *file,
+		     jos_errlist *errs);
+void fmt_csv_free(fmt_csv *c);
+char fmt_csv_separator(const fmt_csv *c);     /* ',' or ';' */
+const fmt_record *fmt_csv_header(const fmt_csv *c);
+/* Column index of a header name (case-insensitive, trimmed), or -1. */
+int fmt_csv_column(const fmt_csv *c, const char *name);
+/* Next data record: 1 = rec filled, 0 = end, <0 = I/O error. Empty lines and rows of
+ * only separators are skipped. A record with a different field count than the header,
+ * invalid UTF-8, a NUL byte or an unterminated quote is reported into errs and
+ * skipped (the reader resynchronises at the next line). */
+int fmt_csv_next(fmt_csv *c, fmt_record *rec, jos_errlist *errs);
+
+/* ---- INI reader ---------------------------------------------------------------
+ * `name = value` lines, [section] headers, ';' or '#' comments (inline only after
+ * white space), BOM and CRLF accepted. Calls back for each section header (name NULL)
+ * and each option, with the 1-based line; the callback returns JOS_OK to go on or
+ * adds problems to errs itself. Syntax errors go to errs. Section and option words are
+ * passed as written (trimmed); callers compare case-insensitively. */
+typedef int (*fmt_ini_cb)(void *ctx, const char *section, const char *name,
+			  const char *value, uint32_t line, jos_errlist *errs);
+int fmt_ini_parse_file(const char *path, const char *file, fmt_ini_cb cb, void *ctx,
+		       jos_errlist *errs);
+int fmt_ini_parse_mem(const char *buf, size_t len, const char *file, fmt_ini_cb cb, void *ctx,
+		      jos_errlist *errs);
+
+/* ---- DATA_DIR ----------------------------------------------------------------
+ * Loads the six files into a model, checking every per-row rule (syntax, values,
+ * unique ids, references) and then eng_dataset_validate. Every problem goes to errs;
+ * a missing required file is `FILE: missing`. Returns JOS_OK, JOS_EINVALID (errs has
+ * errors; *out is still filled as far as possible, or NULL) or JOS_EIO/JOS_ENOMEM. */
+int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs);
+/* The settlement.ini part alone (scenario overrides reuse key parsing via keys/). */
+int fmt_settings_load(jos_dataset *ds, const char *path, jos_errlist *errs);
+/* InputDigest over the files of dir (SPEC): lowercase hex into out[65]. */
+int fmt_input_digest(char out[65], const char *dir, jos_err *err);
+
+/* ---- statements ------------------------------------------------------------------
+ * fmt_stmt is the statement's content, independent of XML: made from the engine's
+ * settlement, written as XML, read back from a (verified) XML document and compared. */
+typedef struct {
+	char *school, *name, *type;
+	int64_t pupils;
+	char pupil_years[32];      /* 4 decimals, as printed */
+	jos_cents school_net_cost, gross, amount;
+} fmt_stmt_line;
+
+typedef struct {
+	char *statement_id;
+	jos_day issue_date, period_start, period_end;
+	char *issuer_id, *issuer_name;
+	char recipient_code[5];
+	char *recipient_name;
+	jos_key key;               /* id, method and parameters as printed */
+	jos_measure measure;
+	jos_day count_date;
+	char input_digest[65];
+	char *reference;           /* NULL when none */
+	char *iban;                /* NULL when none */
+	int64_t payment_days;      /* -1 when none */
+	fmt_stmt_line *lines;      /* sorted by school id */
+	size_t nlines;
+	jos_cents gross, net;
+	jos_status status;
+} fmt_stmt;
+
+void fmt_stmt_free(fmt_stmt *st);     /* frees members */
+/* The statement of settlement row r (r->statement must be true). */
+int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
+		   const eng_row *r, jos_err *err);
+/* Unsigned XML (namespace urn:jos-settle:statement:1), ready for fmt_sign. The caller
+ * frees with xmlFreeDoc; declared as void* to keep libxml2 out of this header. */
+int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);
+/* Reads the content of a statement document (already verified). */
+int fmt_stmt_from_xml(fmt_stmt *out, void *doc, jos_err *err);
+/* First difference in words a finance officer understands; 0 when equal. */
+int fmt_stmt_compare(const fmt_stmt *expected, const fmt_stmt *got, char *why, size_t whylen);
+/* Path of the shipped schema (formats/statement.xsd), resolved at build time. */
+const char *fmt_stmt_xsd_path(void);
+
+/* ---- signing and verification ------------------------------------------------- */
+int fmt_crypto_init(jos_err *err);     /* once, from main, before anything else */
+void fmt_crypto_shutdown(void);
+
+typedef struct fmt_signer fmt_signer;
+/* key_path: PEM private key (RSA >= 2048 or EC P-256); cert_path: its X.509
+ * certificate; pass: passphrase or NULL (never prompts). Checks key and cert match. */
+int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_path,
+		    const char *pass, jos_err *err);
+void fmt_signer_free(fmt_signer *s);
+/* Signs doc in place (enveloped, URI="", exc-c14n, RSA/ECDSA-SHA256, X509Data) and
+ * serialises it into *out (malloc'd, *outlen bytes) exactly as signed. */
+int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err);
+
+typedef struct fmt_verifier fmt_verifier;
+/* trust_path: PEM file with one or more CA certificates. */
+int fmt_verifier_open(fmt_verifier **out, const char *trust_path, jos_err *err);
+void fmt_verifier_free(fmt_verifier *v);
+/* Safe parse, shape, schema, signature, chain (at IssueDate), arithmetic. On success
+ * fills *out_stmt (may be NULL) with the signed content. JOS_EVERIFY with a reason in
+ * err->msg when the statement fails. */
+int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size_t len,
+		      jos_err *err);
+
+/* ---- settlement outputs ------------------------------------------------------- */
+/* summary.csv bytes (SPEC "Output spellings"); *out malloc'd. */
+int fmt_summary_csv(char **out, size_t *outlen, const jos_dataset *ds, const eng_settlement *s,
+		    jos_err *err);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * keys.h: contribution keys: the method (prorata, pooled, tariff) and the parameters
+ * that modify it (SPEC "settlement.ini" and "Arithmetic").
+ *
+ * A jos_key owns all its strings and arrays (malloc'd); key_free releases them.
+ * The same setter parses `[key NAME]` lines of settlement.ini and the overrides of
+ * scenario variants, so both accept exactly the same spellings.
+ */
+#ifndef JOS_KEYS_H
+#define JOS_KEYS_H
+
+#include "engine/jos.h"
+
+typedef enum { KEY_PRORATA = 0, KEY_POOLED = 1, KEY_TARIFF = 2 } key_method;
+
+typedef struct {
+	char *category;   /* lower-cased, trimmed; never empty */
+	jos_micro weight; /* >= 0 */
+	uint32_t line;
+} key_weight;
+
+typedef struct {
+	char *type;       /* lower-cased, trimmed school type ("so/vso") */
+	jos_cents cents;  /* euros per pupil-year, in cents, >= 0 */
+	uint32_t line;
+} key_tariff;
+
+typedef struct jos_key {
+	char *id;                 /* case-sensitive key id ("standard") */
+	uint32_t line;            /* line of its [key ...] header; 0 when built in code */
+	bool has_method;
+	key_method method;
+	int64_t min_pupils;       /* >= 0; default 0 */
+	jos_micro discount;       /* 0..1e6; default 0 */
+	jos_micro phase_in;       /* 0..1e6; default 1e6 */
+	jos_micro min_school_share; /* 0..1e6; default 0 */
+	bool has_cap;
+	jos_cents cap;            /* >= 0 when has_cap */
+	key_weight *weights;
+	size_t nweights;
+	key_tariff *tariffs;
+	size_t ntariffs;
+} jos_key;
+
+/* Initialise with the SPEC defaults (no method yet). id is copied; NULL allowed. */
+int key_init(jos_key *k, const char *id);
+void key_free(jos_key *k);                 /* frees the members, not k itself */
+int key_copy(jos_key *out, const jos_key *src);
+
+/* Set one parameter from its text, as written in an INI file: name is matched
+ * case-insensitively (method, min_pupils, discount, phase_in, cap, min_school_share,
+ * weight.<category>, tariff.<type>); value is already trimmed. An empty `cap` means none.
+ * On error returns JOS_EINVALID with err->msg saying why (err->file/line left for the
+ * caller to fill: pass the INI's file and line through `file`/`line`). */
+int key_param_set(jos_key *k, const char *name, const char *value, const char *file,
+		  uint32_t line, jos_err *err);
+
+const char *key_method_name(key_method m);     /* "prorata" | "pooled" | "tariff" */
+/* Weight of a category (any case, untrimmed ok); an empty or unlisted one weighs 1. */
+jos_micro key_weight_for(const jos_key *k, const char *category);
+/* Tariff of a school type; false when the key lists none for it. */
+bool key_tariff_for(const jos_key *k, const char *type, jos_cents *out);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * tests/engine/jos.c: the shared core: calendar, exact formatting, largest remainder.
+ */
+#include "support/test.h"
+
+#include <string.h>
+
+#include "engine/jos.h"
+
+static void test_jos_day__round_trip(void **state)
+{
+	(void)state;
+	assert_int_equal(jos_day_from_ymd(1970, 1, 1), 0);
+	assert_int_equal(jos_day_from_ymd(2026, 7, 31) - jos_day_from_ymd(2025, 8, 1) + 1, 365);
+	assert_int_equal(jos_day_from_ymd(2024, 7, 31) - jos_day_from_ymd(2023, 8, 1) + 1, 366);
+	for (jos_day d = -800000; d < 2900000; d += 37) {
+		int y, m, dd;
+		jos_day_to_ymd(d, &y, &m, &dd);
+		assert_true(jos_date_valid(y, m, dd) || y < 1);
+		assert_int_equal(jos_day_from_ymd(y, m, dd), d);
+	}
+	char buf[16];
+	jos_day_format(buf, jos_day_from_ymd(2026, 2, 28));
+	assert_string_equal(buf, "2026-02-28");
+}
+
+static void test_jos_date__calendar(void **state)
+{
+	(void)state;
+	assert_true(jos_date_valid(2024, 2, 29));
+	assert_false(jos_date_valid(2025, 2, 29));
+	assert_false(jos_date_valid(1900, 2, 29));
+	assert_true(jos_date_valid(2000, 2, 29));
+	assert_false(jos_date_valid(2025, 4, 31));
+	assert_false(jos_date_valid(2025, 13, 1));
+	assert_false(jos_date_valid(2025, 0, 1));
+}
+
+static void test_jos_format__cents_and_ratios(void **state)
+{
+	char b[JOS_FMT_BUF];
+	(void)state;
+	assert_string_equal(jos_cents_format(b, 0), "0.00");
+	assert_string_equal(jos_cents_format(b, 5), "0.05");
+	assert_string_equal(jos_cents_format(b, -5), "-0.05");
+	assert_string_equal(jos_cents_format(b, 123456), "1234.56");
+	assert_string_equal(jos_cents_format(b, INT64_MAX), "92233720368547758.07");
+	/* 1/3 of a year: 0.33333 -> 0.3333; 2/3 -> 0.6667; half-up at exactly .5 */
+	assert_string_equal(jos_ratio_format(b, 1, 3, 4), "0.3333");
+	assert_string_equal(jos_ratio_format(b, 2, 3, 4), "0.6667");
+	assert_string_equal(jos_ratio_format(b, 1, 20000, 4), "0.0001");   /* 0.00005 up */
+	assert_string_equal(jos_ratio_format(b, 1, 20001, 4), "0.0000");
+	assert_string_equal(jos_ratio_format(b, 730, 365, 4), "2.0000");
+	assert_string_equal(jos_micro_format(b, 1500000), "1.5");
+	assert_string_equal(jos_micro_format(b, 0), "0");
+	assert_string_equal(jos_micro_format(b, 125), "0.000125");
+	assert_string_equal(jos_micro_format(b, 3000000), "3");
+}
+
+static void test_jos_largest_remainder__tie_to_lower_index(void **state)
+{
+	int64_t out[3];
+	(void)state;
+	/* 100 cents over 1:1:1 -> 33.33 each; the remainder cent goes to index 0 */
+	jos_i128 w[3] = { 1, 1, 1 };
+	assert_int_equal(jos_largest_remainder(out, 100, w, 3), JOS_OK);
+	assert_int_equal(out[0], 34);
+	assert_int_equal(out[1], 33);
+	assert_int_equal(out[2], 33);
+	/* 101 over 1:1:1 -> two remainder cents to indices 0 and 1 */
+	assert_int_equal(jos_largest_remainder(out, 101, w, 3), JOS_OK);
+	assert_int_equal(out[0], 34);
+	assert_int_equal(out[1], 34);
+	assert_int_equal(out[2], 33);
+	/* 10 over 1:2:3: quotas 1.667, 3.333, 5 -> 1+3+5 = 9, the cent to index 0 (.667) */
+	jos_i128 w2[3] = { 1, 2, 3 };
+	assert_int_equal(jos_largest_remainder(out, 10, w2, 3), JOS_OK);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(out[1], 3);
+	assert_int_equal(out[2], 5);
+}
+
+static void test_jos_largest_remainder__overflow_refused(void **state)
+{
+	int64_t out[2];
+	(void)state;
+	jos_i128 w[2] = { JOS_I128_MAX / 4, JOS_I128_MAX / 4 };
+	assert_int_equal(jos_largest_remainder(out, 1000, w, 2), JOS_EOVERFLOW);
+}
+
+static void test_jos_errlist__sorted_by_file_then_line(void **state)
+{
+	jos_errlist l;
+	(void)state;
+	jos_errlist_init(&l);
+	jos_errlist_add(&l, JOS_SEV_ERROR, "enrolments.csv", 9, "b");
+	jos_errlist_add(&l, JOS_SEV_ERROR, "schools.csv", 3, "a");
+	jos_errlist_add(&l, JOS_SEV_WARNING, "enrolments.csv", 2, "c");
+	jos_errlist_sort(&l);
+	assert_string_equal(l.items[0].file, "schools.csv");
+	assert_int_equal(l.items[1].line, 2);
+	assert_int_equal(l.items[2].line, 9);
+	assert_int_equal(l.nerrors, 2);
+	assert_int_equal(l.nwarnings, 1);
+	jos_errlist_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jos_day__round_trip),
+		cmocka_unit_test(test_jos_date__calendar),
+		cmocka_unit_test(test_jos_format__cents_and_ratios),
+		cmocka_unit_test(test_jos_largest_remainder__tie_to_lower_index),
+		cmocka_unit_test(test_jos_largest_remainder__overflow_refused),
+		cmocka_unit_test(test_jos_errlist__sorted_by_file_then_line),
+	};
+	return cmocka_run_group_tests_name("engine/jos", tests, NULL, NULL);
+}
