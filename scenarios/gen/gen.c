@@ -380,8 +380,14 @@ static void make_schools(int n)
 			m++;
 		s->muni = m;
 		M[m].nschools++;
-		snprintf(s->id, sizeof s->id, "%02d%c%c%02d", (k / 676) % 100, 'A' + (k / 26) % 26,
-			 'A' + k % 26, (int)(k / 67600));
+		int hi = (k / 676) % 100, loc = (k / 67600) % 100;
+		s->id[0] = (char)('0' + hi / 10);
+		s->id[1] = (char)('0' + hi % 10);
+		s->id[2] = (char)('A' + (k / 26) % 26);
+		s->id[3] = (char)('A' + k % 26);
+		s->id[4] = (char)('0' + loc / 10);
+		s->id[5] = (char)('0' + loc % 10);
+		s->id[6] = '\0';
 		uint64_t r = rng_below(1000), acc = 0;
 		int t = 0;
 		for (t = 0; t < NTYPES - 1; t++) {
@@ -739,18 +745,18 @@ int main(int argc, char **argv)
 	    (pos[2] && parse_u64(pos[2], &seed) != 0) || region == 0)
 		return usage();
 	const char *dir = pos[0];
+	rng_state = seed * 0x2545F4914F6CDD1Dull + 0x1234567ull;
+	if (load_munis(real) != 0)
+		return 2;
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "gen: %s: %s\n", dir, strerror(errno));
 		return 2;
 	}
-	rng_state = seed * 0x2545F4914F6CDD1Dull + 0x1234567ull;
-	if (load_munis(real) != 0)
-		return 2;
 	make_region((int)(region < (uint64_t)nmuni ? region : (uint64_t)nmuni));
 	int ns = (int)(want_schools ? want_schools : n / 357);
 	if (!want_schools)
 		ns = ns < 10 ? 10 : ns > 7000 ? 7000 : ns;
-	if (ns < 1 || ns > 67600 * 10)
+	if (ns < 1 || ns > 67600 * 100)
 		return usage();
 	S = calloc((size_t)ns, sizeof *S);
 	dates_init();
