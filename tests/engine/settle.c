@@ -262,7 +262,7 @@ static void generate(gen_t *g)
 	int code = 0;
 	for (int i = 0; i < g->nm; i++) {
 		code += 1 + (int)rnd(300);
-		snprintf(g->code[i], 5, "%04d", code % 10000);
+		snprintf(g->code[i], 5, "%04u", (unsigned)code % 10000u);
 		g->inreg[i] = rnd(3) == 0;
 	}
 	for (int s = 0; s < g->ns; s++) {
