@@ -322,10 +322,11 @@ static int open_csv(load_ctx *L, const char *name, bool required, const fmt_colu
 									     : strerror(errno));
 		return L->fatal = rc;
 	}
-	if (fmt_csv_map(*out, cols, ncols, idx, L->errs) != JOS_OK) {
+	rc = fmt_csv_map(*out, cols, ncols, idx, L->errs);
+	if (rc != JOS_OK) {
 		fmt_csv_free(*out);
 		*out = NULL;
-		return 0;
+		return rc == JOS_ENOMEM ? (L->fatal = JOS_ENOMEM) : 0;
 	}
 	return 1;
 }
