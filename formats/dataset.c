@@ -524,6 +524,20 @@ static const fmt_column cost_cols[CO_N] = {
 	{ "school_id", true }, { "budget", true }, { "cofinancing", false }
 };
 
+/* budget >= cofinancing >= 0 for a row the model will not hold (eng_dataset_validate
+ * checks the rows it keeps, with the same words). */
+static void check_amounts(load_ctx *L, uint32_t line, jos_cents budget, jos_cents cofin)
+{
+	char a[JOS_FMT_BUF], b[JOS_FMT_BUF];
+	if (budget < 0)
+		add(L, F_COSTS, line, "budget %s is negative", jos_cents_format(a, budget));
+	if (cofin < 0)
+		add(L, F_COSTS, line, "cofinancing %s is negative", jos_cents_format(a, cofin));
+	else if (budget >= 0 && cofin > budget)
+		add(L, F_COSTS, line, "cofinancing %s exceeds budget %s", jos_cents_format(a, cofin),
+		    jos_cents_format(b, budget));
+}
+
 static void cost_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_COSTS;
@@ -534,16 +548,20 @@ static void cost_row(load_ctx *L, const fmt_record *r, const int *idx, bool comm
 
 	bool resolved = resolve_school(L, F, r->line, fid, &si) == 1;
 	ok &= resolved;
+	bool budget_ok = false, cofin_ok = true;
 	f = field(r, idx, CO_BUDGET);
-	if (!need(L, F, r->line, f, "budget"))
-		ok = false;
-	else
-		ok &= parse_amount(L, F, r->line, f, "budget", comma, &budget);
+	if (need(L, F, r->line, f, "budget"))
+		budget_ok = parse_amount(L, F, r->line, f, "budget", comma, &budget);
 	f = field(r, idx, CO_COFIN);
 	if (f->n)
-		ok &= parse_amount(L, F, r->line, f, "cofinancing", comma, &cofin);
-	if (!resolved)
+		cofin_ok = parse_amount(L, F, r->line, f, "cofinancing", comma, &cofin);
+	ok &= budget_ok && cofin_ok;
+	if (!resolved) {
+		/* the row is dropped, so the validator will not see it: its amounts' rules */
+		if (budget_ok && cofin_ok)
+			check_amounts(L, r->line, budget, cofin);
 		return;
+	}
 	jos_school *s = &L->ds->schools[si];
 	if (s->costs_line) {
 		add(L, F, r->line, "duplicate costs for school %s (also at line %u)", s->id,
@@ -623,14 +641,14 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 	ok &= resolve_school(L, F, r->line, field(r, idx, EN_SCHOOL), &e.school) == 1;
 	ok &= resolve_muni(L, F, r->line, field(r, idx, EN_RESIDENCE), "residence_code",
 			   &e.residence) == 1;
+	bool dates_ok = false;
 	f = field(r, idx, EN_START);
-	if (!need(L, F, r->line, f, "start_date"))
-		ok = false;
-	else
-		ok &= parse_date(L, F, r->line, f, "start_date", &e.start);
+	if (need(L, F, r->line, f, "start_date"))
+		dates_ok = parse_date(L, F, r->line, f, "start_date", &e.start);
 	f = field(r, idx, EN_END);
 	if (f->n)
-		ok &= parse_date(L, F, r->line, f, "end_date", &e.end);
+		dates_ok &= parse_date(L, F, r->line, f, "end_date", &e.end);
+	ok &= dates_ok;
 	int rc = intern_category(L, field(r, idx, EN_CATEGORY), &e.category);
 	if (rc == JOS_EINVALID) {
 		add(L, F, r->line, "too many distinct categories (at most %u)", UINT16_MAX);
@@ -639,8 +657,16 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		L->fatal = JOS_ENOMEM;
 		return;
 	}
-	if (!ok)
+	if (!ok) {
+		/* dropped: the validator will not see it, so its interval is checked here */
+		if (dates_ok && e.end < e.start) {
+			char a[16], b[16];
+			jos_day_format(a, e.end);
+			jos_day_format(b, e.start);
+			add(L, F, r->line, "end_date %s is before start_date %s", a, b);
+		}
 		return;
+	}
 	if (strtab_intern(&L->pupils, fp->s, fp->n, &e.pupil) < 0) {
 		L->fatal = JOS_ENOMEM;
 		return;
