@@ -142,7 +142,7 @@ static void test_fmt_settings__option_outside_section(void **state)
 {
 	(void)state;
 	expect_one("measure = days\n" SETTLEMENT KEY, 1,
-		   "option 'measure' is outside a section: put it under [settlement] or [key ID]");
+		   "'measure' is outside any section: put it under a [section] header");
 }
 
 static void test_fmt_settings__duplicate_option(void **state)
