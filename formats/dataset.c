@@ -421,7 +421,8 @@ static int load_munis(load_ctx *L)
 	if (rc)
 		return rc;
 	jos_dataset *ds = L->ds;
-	qsort(ds->munis, ds->nmunis, sizeof *ds->munis, muni_cmp);
+	if (ds->nmunis > 1)
+		qsort(ds->munis, ds->nmunis, sizeof *ds->munis, muni_cmp);
 	for (size_t i = 0; i < ds->nmunis; i++)
 		L->muni_idx[code_num(ds->munis[i].code)] = (int16_t)i;
 	L->munis_ok = true;
@@ -502,7 +503,8 @@ static int load_schools(load_ctx *L)
 	if (rc)
 		return rc;
 	jos_dataset *ds = L->ds;
-	qsort(ds->schools, ds->nschools, sizeof *ds->schools, school_cmp);
+	if (ds->nschools > 1)
+		qsort(ds->schools, ds->nschools, sizeof *ds->schools, school_cmp);
 	L->school_idx = malloc((L->school_ids.n + 1) * sizeof *L->school_idx);
 	if (!L->school_idx)
 		return L->fatal = JOS_ENOMEM;
@@ -786,7 +788,8 @@ static int load_agreements(load_ctx *L)
 		if (rc)
 			return rc;
 	}
-	qsort(ds->agreements, ds->nagreements, sizeof *ds->agreements, agree_cmp);
+	if (ds->nagreements > 1)
+		qsort(ds->agreements, ds->nagreements, sizeof *ds->agreements, agree_cmp);
 	ds->muni_agreement = malloc((ds->nmunis ? ds->nmunis : 1) * sizeof *ds->muni_agreement);
 	if (!ds->muni_agreement)
 		return L->fatal = JOS_ENOMEM;
