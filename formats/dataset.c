@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define F_SETTINGS "settlement.ini"
@@ -46,14 +47,30 @@ typedef struct {
 	size_t n, offcap;
 } strtab;
 
+/* 8 bytes at a time, then a full-avalanche finaliser (murmur3's fmix64): the table
+ * index takes the low bits, which must depend on every byte. */
 static uint32_t str_hash(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
 	}
-	return (uint32_t)(h ^ (h >> 32));
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 static void strtab_free(strtab *t)
@@ -64,9 +81,27 @@ static void strtab_free(strtab *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* A zeroed slot array. Big ones (the pupil table: 32 MB at 2.5 M rows) are probed at
+ * random, one cache and TLB miss per row: ask for huge pages where the system has them. */
+static uint64_t *slots_alloc(size_t nslots)
+{
+	size_t bytes = nslots * sizeof(uint64_t);
+#ifdef MADV_HUGEPAGE
+	if (bytes >= ((size_t)4 << 20)) {
+		void *p = NULL;
+		if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+			return NULL;
+		madvise(p, bytes, MADV_HUGEPAGE);
+		memset(p, 0, bytes);
+		return p;
+	}
+#endif
+	return calloc(nslots, sizeof(uint64_t));
+}
+
 static int strtab_rehash(strtab *t, size_t nslots)
 {
-	uint64_t *ns = calloc(nslots, sizeof *ns);
+	uint64_t *ns = slots_alloc(nslots);
 	if (!ns)
 		return JOS_ENOMEM;
 	for (size_t i = 0; t->slots && i <= t->mask; i++) {
@@ -105,14 +140,25 @@ static int64_t strtab_find(const strtab *t, const char *s, size_t n)
 	}
 }
 
-/* Interns [s, s+n): 1 = new id, 0 = known, <0 = JOS_ENOMEM (or too much text). */
-static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
+/* Sizes the table for about `expect` strings up front (no rehash while loading). */
+static int strtab_reserve(strtab *t, size_t expect)
+{
+	size_t nslots = 1024;
+	while (nslots / 4 * 3 < expect && nslots < ((size_t)1 << 31))
+		nslots *= 2;
+	if (t->slots && nslots <= t->mask + 1)
+		return JOS_OK;
+	return strtab_rehash(t, nslots);
+}
+
+/* Interns [s, s+n) whose str_hash is h: 1 = new id, 0 = known, <0 = JOS_ENOMEM (or
+ * too much text). */
+static int strtab_intern_h(strtab *t, const char *s, size_t n, uint32_t h, uint32_t *id)
 {
 	if (!t->slots || (t->n + 1) * 4 > (t->mask + 1) * 3) {
 		if (strtab_rehash(t, t->slots ? (t->mask + 1) * 2 : 1024) != JOS_OK)
 			return JOS_ENOMEM;
 	}
-	uint32_t h = str_hash(s, n);
 	size_t j = h & t->mask;
 	for (;; j = (j + 1) & t->mask) {
 		uint64_t e = t->slots[j];
@@ -138,6 +184,28 @@ static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
 	return 1;
 }
 
+static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
+{
+	return strtab_intern_h(t, s, n, str_hash(s, n), id);
+}
+
+/* ---- pupil ids: interned a few rows late -----------------------------------------------
+ * The pupil table is far bigger than the caches and every probe lands at random, so
+ * each row would wait for memory. Instead a row's slot is prefetched when the row is
+ * read and the id interned PIPE rows later, when the slot has arrived. The ids wait in
+ * a small ring (copied: the CSV fields do not outlive the row); dense numbers are still
+ * given in row order. */
+#define PIPE 16
+#define PIPE_ID_MAX 64   /* longer ids are interned at once */
+
+typedef struct {
+	char id[PIPE][PIPE_ID_MAX];
+	uint8_t len[PIPE];
+	uint32_t hash[PIPE];
+	size_t row[PIPE];    /* index into ds->enrol */
+	size_t head, n;
+} pupil_pipe;
+
 /* ---- load context ----------------------------------------------------------------- */
 
 typedef struct {
@@ -158,6 +226,7 @@ typedef struct {
 
 	bool costs_ok;
 	strtab pupils;                 /* pupil ids -> dense numbers; freed after loading */
+	pupil_pipe pipe;
 	strtab cats;                   /* categories, lower-cased; id 0 = "" */
 	char *lower;                   /* scratch for lower-casing a category */
 	size_t lower_cap;
@@ -628,6 +697,51 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 	return JOS_OK;
 }
 
+/* Interns the oldest waiting pupil id into its row. */
+static int pupil_pop(load_ctx *L)
+{
+	pupil_pipe *p = &L->pipe;
+	size_t k = p->head;
+	if (strtab_intern_h(&L->pupils, p->id[k], p->len[k], p->hash[k],
+			    &L->ds->enrol[p->row[k]].pupil) < 0)
+		return JOS_ENOMEM;
+	p->head = (k + 1) % PIPE;
+	p->n--;
+	return JOS_OK;
+}
+
+static int pupil_flush(load_ctx *L)
+{
+	while (L->pipe.n)
+		if (pupil_pop(L) != JOS_OK)
+			return JOS_ENOMEM;
+	return JOS_OK;
+}
+
+static int pupil_push(load_ctx *L, const char *s, size_t n, size_t row)
+{
+	pupil_pipe *p = &L->pipe;
+	uint32_t h = str_hash(s, n);
+	if (n > PIPE_ID_MAX) {   /* rare: keep the order by draining first */
+		if (pupil_flush(L) != JOS_OK)
+			return JOS_ENOMEM;
+		return strtab_intern_h(&L->pupils, s, n, h, &L->ds->enrol[row].pupil) < 0
+			       ? JOS_ENOMEM : JOS_OK;
+	}
+	if (p->n == PIPE && pupil_pop(L) != JOS_OK)
+		return JOS_ENOMEM;
+	/* the table may still grow (rehash) before this id's turn: the prefetch is a hint */
+	if (L->pupils.slots)
+		JOS_PREFETCH(&L->pupils.slots[h & L->pupils.mask]);
+	size_t k = (p->head + p->n) % PIPE;
+	memcpy(p->id[k], s, n);
+	p->len[k] = (uint8_t)n;
+	p->hash[k] = h;
+	p->row[k] = row;
+	p->n++;
+	return JOS_OK;
+}
+
 static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_ENROL;
@@ -669,10 +783,6 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		}
 		return;
 	}
-	if (strtab_intern(&L->pupils, fp->s, fp->n, &e.pupil) < 0) {
-		L->fatal = JOS_ENOMEM;
-		return;
-	}
 	jos_dataset *ds = L->ds;
 	if (ds->nenrol == L->cap_enrol &&
 	    jos_grow((void **)&ds->enrol, &L->cap_enrol, ds->nenrol + 1, sizeof *ds->enrol)) {
@@ -680,6 +790,8 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		return;
 	}
 	ds->enrol[ds->nenrol++] = e;
+	if (pupil_push(L, fp->s, fp->n, ds->nenrol - 1) != JOS_OK)
+		L->fatal = JOS_ENOMEM;
 }
 
 static int load_enrolments(load_ctx *L)
@@ -693,10 +805,26 @@ static int load_enrolments(load_ctx *L)
 	if (rc < 0)
 		return rc;
 	if (rc > 0) {
+		/* A row takes 40 bytes or more: size the pupil table and the rows for that, so
+		 * neither is rehashed nor copied while 2.5 M rows stream in. */
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", L->dir, F_ENROL);
+		if (stat(path, &st) == 0 && st.st_size > 0) {
+			size_t expect = (size_t)st.st_size / 40 + 16;
+			if (strtab_reserve(&L->pupils, expect) != JOS_OK ||
+			    jos_grow((void **)&L->ds->enrol, &L->cap_enrol, expect,
+				     sizeof *L->ds->enrol) != JOS_OK) {
+				fmt_csv_free(c);
+				return L->fatal = JOS_ENOMEM;
+			}
+		}
 		rc = read_rows(L, c, idx, enrol_row);
 		fmt_csv_free(c);
 		if (rc)
 			return rc;
+		if (pupil_flush(L) != JOS_OK)
+			return L->fatal = JOS_ENOMEM;
 	}
 	jos_dataset *ds = L->ds;
 	ds->npupils = (uint32_t)L->pupils.n;
