@@ -506,6 +506,38 @@ static void test_fmt_dataset__every_problem_reported(void **state)
 	tst_rmtree(dir);
 }
 
+/* Pupil numbers are dense, in order of first appearance, the same for the same id, also
+ * across the table's growth and for ids too long for the interning pipeline. */
+static void test_fmt_dataset__pupil_numbers(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	size_t cap = 6000 * 120, len = 0;
+	char *csv = malloc(cap);
+	(void)state;
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 5000; k++) {
+		int p = k < 4000 ? k : k - 4000;
+		const char *dates = k < 4000 ? "2025-08-01,2025-12-31" : "2026-01-01,";
+		if (p % 100 == 7)   /* a long id: 70 characters */
+			len += (size_t)snprintf(csv + len, cap - len, "%070d,S1,0629,%s,\n", p, dates);
+		else
+			len += (size_t)snprintf(csv + len, cap - len, "%d,S1,0629,%s,\n", p, dates);
+	}
+	int rc = load(&ds, &errs, "enrolments.csv", csv);
+	free(csv);
+	if (rc != JOS_OK)
+		tst_dump(&errs);
+	assert_int_equal(rc, JOS_OK);
+	assert_int_equal(ds->nenrol, 5000);
+	assert_int_equal(ds->npupils, 4000);
+	for (uint32_t k = 0; k < 5000; k++)
+		assert_int_equal(ds->enrol[k].pupil, k < 4000 ? k : k - 4000);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
 static void test_fmt_dataset__not_a_directory(void **state)
 {
 	jos_dataset *ds = NULL;
@@ -561,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__agreement_unknown_key),
 		cmocka_unit_test(test_fmt_dataset__agreement_empty_key),
 		cmocka_unit_test(test_fmt_dataset__every_problem_reported),
+		cmocka_unit_test(test_fmt_dataset__pupil_numbers),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
