@@ -943,6 +943,10 @@ static int load_settings(load_ctx *L)
 		add(L, F_SETTINGS, 0, "cannot read: %s", strerror(errno));
 		return L->fatal = JOS_EIO;
 	}
+	if (st.st_size == 0) {   /* SPEC: a 0-byte file is an error (like the CSV reader's) */
+		add(L, F_SETTINGS, 1, "empty file: a [settlement] section is required");
+		return JOS_OK;
+	}
 	int rc = fmt_settings_load(L->ds, path, L->errs);
 	if (rc != JOS_OK && rc != JOS_EINVALID)
 		return L->fatal = rc;

@@ -12,6 +12,8 @@
 #include "formats/formats.h"
 #include "support/files.h"
 
+#define EN_HEAD "pupil_id,school_id,residence_code,start_date,end_date,category\n"
+
 static const char *const base_files[][2] = {
 	{ "settlement.ini", "[settlement]\n"
 			    "name = Test\n"
@@ -218,6 +220,31 @@ static void test_fmt_dataset__missing_settings(void **state)
 	expect_one("settlement.ini", NULL, "settlement.ini", 0, "missing");
 }
 
+static void test_fmt_dataset__empty_settings(void **state)
+{
+	(void)state;
+	expect_one("settlement.ini", "", "settlement.ini", 1,
+		   "empty file: a [settlement] section is required");
+}
+
+static void test_fmt_dataset__empty_csv(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "", "costs.csv", 1, "empty file: a header row is required");
+}
+
+static void test_fmt_dataset__header_only_is_valid(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	assert_int_equal(load(&ds, &errs, "enrolments.csv", EN_HEAD), JOS_OK);
+	assert_int_equal(ds->nenrol, 0);
+	assert_int_equal(ds->npupils, 0);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
 static void test_fmt_dataset__missing_municipalities(void **state)
 {
 	(void)state;
@@ -384,8 +411,6 @@ static void test_fmt_dataset__costs_cofinancing_above_budget(void **state)
 }
 
 /* ---- enrolments.csv ------------------------------------------------------------------------- */
-
-#define EN_HEAD "pupil_id,school_id,residence_code,start_date,end_date,category\n"
 
 static void test_fmt_dataset__enrol_empty_pupil(void **state)
 {
@@ -560,6 +585,9 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__semicolon_decimal_comma),
 		cmocka_unit_test(test_fmt_dataset__unknown_column_warned),
 		cmocka_unit_test(test_fmt_dataset__missing_settings),
+		cmocka_unit_test(test_fmt_dataset__empty_settings),
+		cmocka_unit_test(test_fmt_dataset__empty_csv),
+		cmocka_unit_test(test_fmt_dataset__header_only_is_valid),
 		cmocka_unit_test(test_fmt_dataset__missing_municipalities),
 		cmocka_unit_test(test_fmt_dataset__missing_schools),
 		cmocka_unit_test(test_fmt_dataset__missing_costs),
