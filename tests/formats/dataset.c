@@ -1,7 +1,7 @@
 /*
  * tests/formats/dataset.c: fmt_dataset_load on small folders: a valid base data set with
  * one file replaced per test, one test per loader rule, each asserting the exact
- * FILE:LINE and message; plus the tests/data/valid-small fixture and the InputDigest.
+ * FILE:LINE and message; plus the tests/data/valid-small fixture.
  */
 #include "support/test.h"
 
@@ -100,24 +100,6 @@ static void test_fmt_dataset__base_is_valid(void **state)
 	assert_int_equal(strlen(ds->input_digest), 64);
 	eng_dataset_free(ds);
 	jos_errlist_free(&errs);
-}
-
-/* InputDigest: sha256 of NAME\nLEN\nBYTES per file; computed independently with
- *   for f in settlement.ini municipalities.csv schools.csv costs.csv enrolments.csv \
- *            agreements.csv; do printf '%s\n%s\n' $f $(stat -c%s $f); cat $f; done | sha256sum */
-static void test_fmt_dataset__input_digest(void **state)
-{
-	char hex[65];
-	jos_err err;
-	(void)state;
-	char *dir = setup(NULL, NULL);
-	assert_int_equal(fmt_input_digest(hex, dir, &err), JOS_OK);
-	assert_string_equal(hex, "8e84abfb684da35779e25f93c3dc995b39d58443a6013751677550702f8567c8");
-	/* an absent optional file contributes nothing */
-	tst_write(dir, "agreements.csv", NULL);
-	assert_int_equal(fmt_input_digest(hex, dir, &err), JOS_OK);
-	assert_string_equal(hex, "e84c9bf5de16b750ae06e96b8ebf5bfc1cd7a73cb9941e78f3f3838279d1abf0");
-	tst_rmtree(dir);
 }
 
 static void test_fmt_dataset__valid_small_fixture(void **state)
@@ -579,7 +561,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_dataset__base_is_valid),
-		cmocka_unit_test(test_fmt_dataset__input_digest),
 		cmocka_unit_test(test_fmt_dataset__valid_small_fixture),
 		cmocka_unit_test(test_fmt_dataset__agreements_optional),
 		cmocka_unit_test(test_fmt_dataset__semicolon_decimal_comma),
