@@ -196,6 +196,7 @@ static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
  * a small ring (copied: the CSV fields do not outlive the row); dense numbers are still
  * given in row order. */
 #define PIPE 16
+#define PRESIZE_MAX ((size_t)3 << 20)   /* rows reserved at most from the file size */
 #define PIPE_ID_MAX 64   /* longer ids are interned at once */
 
 typedef struct {
@@ -812,6 +813,8 @@ static int load_enrolments(load_ctx *L)
 		snprintf(path, sizeof path, "%s/%s", L->dir, F_ENROL);
 		if (stat(path, &st) == 0 && st.st_size > 0) {
 			size_t expect = (size_t)st.st_size / 40 + 16;
+			if (expect > PRESIZE_MAX)   /* beyond, the table grows as rows come */
+				expect = PRESIZE_MAX;
 			if (strtab_reserve(&L->pupils, expect) != JOS_OK ||
 			    jos_grow((void **)&L->ds->enrol, &L->cap_enrol, expect,
 				     sizeof *L->ds->enrol) != JOS_OK) {
