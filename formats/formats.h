@@ -134,8 +134,17 @@ int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);
 int fmt_stmt_from_xml(fmt_stmt *out, void *doc, jos_err *err);
 /* First difference in words a finance officer understands; 0 when equal. */
 int fmt_stmt_compare(const fmt_stmt *expected, const fmt_stmt *got, char *why, size_t whylen);
-/* Path of the shipped schema (formats/statement.xsd), resolved at build time. */
-const char *fmt_stmt_xsd_path(void);
+/* The shipped schema (formats/statement.xsd), compiled into the binary by the Makefile
+ * (so verify needs no path at run time). Returns the bytes (not NUL-terminated). */
+const unsigned char *fmt_stmt_xsd(size_t *len);
+/* The compiled schema; compile once, validate many documents (not thread-safe: one per
+ * thread). fmt_schema_validate returns JOS_EINVALID with the first problem in err->msg. */
+typedef struct fmt_schema fmt_schema;
+int fmt_schema_open(fmt_schema **out, jos_err *err);
+void fmt_schema_free(fmt_schema *s);
+int fmt_schema_validate(fmt_schema *s, void *doc, jos_err *err);
+/* Statement files larger than this are refused by verify before parsing. */
+#define FMT_STMT_MAX_BYTES ((size_t)10 * 1024 * 1024)
 
 /* ---- signing and verification ------------------------------------------------- */
 int fmt_crypto_init(jos_err *err);     /* once, from main, before anything else */
