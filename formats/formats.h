@@ -3,7 +3,7 @@
  * parsers, the INI reader, the DATA_DIR loader, the statement XML (with its XSD),
  * signing and verification, and the summary and report writers.
  *
- * Ownership follows jos.h: objects made by x_open or x_new are released by the matching *_free
+ * Ownership follows jos.h: *_open and *_new objects are released by the matching *_free
  * (NULL accepted); pointers returned inside records are borrowed until the next call.
  */
 #ifndef JOS_FORMATS_H
@@ -69,6 +69,18 @@ int fmt_csv_column(const fmt_csv *c, const char *name);
  * invalid UTF-8, a NUL byte or an unterminated quote is reported into errs and
  * skipped (the reader resynchronises at the next line). */
 int fmt_csv_next(fmt_csv *c, fmt_record *rec, jos_errlist *errs);
+
+/* Column mapping for a loader: the columns a file may have. */
+typedef struct {
+	const char *name;   /* matched case-insensitively against trimmed header names */
+	bool required;
+} fmt_column;
+/* idx[i] = header index of cols[i], or -1. At the header's line: a missing required
+ * column is an error ("missing required column 'budget'"), a duplicated name (any
+ * case) an error, an unknown or unnamed column a warning ("unknown column 'foo'
+ * ignored"). Returns JOS_OK, JOS_EINVALID (an error was added) or JOS_ENOMEM. */
+int fmt_csv_map(const fmt_csv *c, const fmt_column *cols, size_t ncols, int *idx,
+		jos_errlist *errs);
 
 /* ---- INI reader ---------------------------------------------------------------
  * `name = value` lines, [section] headers, ';' or '#' comments (inline only after
