@@ -81,7 +81,7 @@ static int compare_with_data(const recompute *r, const fmt_stmt *got, char *why,
 	jos_err err;
 	int rc = fmt_stmt_build(&exp, r->ds, r->s, row, &err);
 	if (rc != JOS_OK) {
-		snprintf(why, whylen, "cannot recompute the statement: %s", err.msg);
+		snprintf(why, whylen, "cannot recompute the statement: %.600s", err.msg);
 		return rc;
 	}
 	rc = fmt_stmt_compare(&exp, got, why, whylen) ? JOS_EVERIFY : JOS_OK;
