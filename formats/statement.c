@@ -784,16 +784,27 @@ int fmt_stmt_compare(const fmt_stmt *e, const fmt_stmt *g, char *why, size_t why
 		if (!str_eq(el->name, gl->name) || !str_eq(el->type, gl->type))
 			DIFF("%sname or type is \"%s\"/%s in the statement but \"%s\"/%s in the data", where,
 			     gl->name, gl->type, el->name, el->type);
+		/* money first; what moved it (pupils, pupil-years) in parentheses */
+		char moved[160] = "";
+		if (el->pupils != gl->pupils || strcmp(el->pupil_years, gl->pupil_years) != 0)
+			snprintf(moved, sizeof moved, " (Pupils %lld and PupilYears %s in the statement, "
+				 "%lld and %s in the data)", (long long)gl->pupils, gl->pupil_years,
+				 (long long)el->pupils, el->pupil_years);
+		char a1[JOS_FMT_BUF], a2[JOS_FMT_BUF];
+#define CMP_LINE(field, label) \
+		if (el->field != gl->field) \
+			DIFF("%s" label " is %s in the statement but %s recomputed from the data%s", where, \
+			     jos_cents_format(a1, gl->field), jos_cents_format(a2, el->field), moved)
+		CMP_LINE(amount, "Amount");
+		CMP_LINE(gross, "GrossShare");
+		CMP_LINE(school_net_cost, "SchoolNetCost");
+#undef CMP_LINE
 		if (el->pupils != gl->pupils)
 			DIFF("%sPupils is %lld in the statement but %lld recomputed from the data", where,
 			     (long long)gl->pupils, (long long)el->pupils);
 		if (strcmp(el->pupil_years, gl->pupil_years) != 0)
 			DIFF("%sPupilYears is %s in the statement but %s recomputed from the data", where,
 			     gl->pupil_years, el->pupil_years);
-		if (cmp_cents(why, whylen, where, "SchoolNetCost", gl->school_net_cost, el->school_net_cost) ||
-		    cmp_cents(why, whylen, where, "GrossShare", gl->gross, el->gross) ||
-		    cmp_cents(why, whylen, where, "Amount", gl->amount, el->amount))
-			return 1;
 		i++;
 		j++;
 	}
