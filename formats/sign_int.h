@@ -26,8 +26,9 @@ void fmt_xmlsec_clear_error(void);
  * the shape checks before it were bypassed). doc is an xmlDocPtr. */
 typedef struct fmt_verifier fmt_verifier;
 int fmt_verify_shape(void *doc, char *why, size_t whylen);
-/* expect: the key the signature must be made with (NULL: any key xmlsec accepted). */
-int fmt_verify_xmlsec(fmt_verifier *v, void *doc, time_t at, const EVP_PKEY *expect, char *why,
+/* sign_key: the xmlSecKeyPtr to verify with (borrowed), or NULL to let xmlsec take the
+ * key from KeyInfo, restricted to X509 certificates that chain to the trusted ones. */
+int fmt_verify_xmlsec(fmt_verifier *v, void *doc, time_t at, void *sign_key, char *why,
 		      size_t whylen);
 /* The moment certificates are checked at: 12:00:00 UTC on the statement's IssueDate. */
 time_t fmt_verify_time(jos_day issue_date);

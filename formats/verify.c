@@ -16,11 +16,13 @@
  *   4. schema validity (the embedded statement.xsd, compiled once per verifier);
  *   5. the certificate from KeyInfo: RSA >= 2048 or P-256, chaining to --trust at
  *      12:00 UTC of the statement's IssueDate (not the clock: reproducible);
- *   6. the signature, by xmlsec restricted to: key data X509 only (trap 1), empty or
- *      same-document URIs (trap 2), the allowed algorithms only (trap 8), a keys
- *      manager holding trusted certificates and no keys (trap 7), the verdict read
- *      from the context's and the reference's status (trap 4), and the key used being
- *      the one of the certificate checked in 5;
+ *   6. the signature, by xmlsec given the public key of the certificate checked in 5
+ *      (so xmlsec takes no key from KeyInfo at all) and restricted anyway to: key data
+ *      X509 only (trap 1), empty or same-document URIs (trap 2), the allowed
+ *      algorithms only (trap 8), a keys manager holding trusted certificates and no
+ *      keys (trap 7); the verdict is read from the context's and the reference's
+ *      status (trap 4). The tests also run this stage letting xmlsec read KeyInfo
+ *      itself, to prove each restriction;
  *   7. arithmetic on the values read from the verified tree (which, with URI="" and
  *      no comments, is what was signed): lines sum to Net, GrossShares to Gross.
  */
@@ -61,6 +63,14 @@ struct fmt_verifier {
 	xmlSecKeysMngrPtr mngr;   /* trusted certificates only, never a key (trap 7) */
 	X509_STORE *store;        /* the same certificates, for our own chain check */
 	fmt_schema *schema;
+	/* The last signer that passed the certificate checks: its KeyInfo certificates
+	 * (as text), the moment they were checked at, and the public key made from them.
+	 * A region signs all its statements with one certificate, so this spares the
+	 * decoding and chain building for all but the first. */
+	char *cache_certs;
+	time_t cache_at;
+	bool cache_ec;
+	xmlSecKeyPtr cache_key;
 };
 
 time_t fmt_verify_time(jos_day issue_date)
@@ -134,6 +144,9 @@ void fmt_verifier_free(fmt_verifier *v)
 		xmlSecKeysMngrDestroy(v->mngr);
 	X509_STORE_free(v->store);
 	fmt_schema_free(v->schema);
+	if (v->cache_key)
+		xmlSecKeyDestroy(v->cache_key);
+	free(v->cache_certs);
 	free(v);
 }
 
@@ -476,16 +489,43 @@ static X509 *cert_from_b64(const xmlChar *text)
 	return x;
 }
 
-/* The certificates of KeyInfo/X509Data (shape already checked). */
-static int read_certs(STACK_OF(X509) **out, xmlDocPtr doc, char *why, size_t whylen)
+/* The X509Certificate elements of KeyInfo/X509Data (shape already checked). */
+static int cert_nodes(xmlDocPtr doc, xmlNodePtr *k)
 {
-	xmlNodePtr root = xmlDocGetRootElement(doc), sig = root->last, k[MAX_CERTS + 1];
+	xmlNodePtr root = xmlDocGetRootElement(doc), sig = root->last;
 	while (sig && sig->type != XML_ELEMENT_NODE)
 		sig = sig->prev;
-	xmlNodePtr ki = xmlSecFindChild(sig, BAD_CAST "KeyInfo", BAD_CAST NS_DS);
+	xmlNodePtr ki = sig ? xmlSecFindChild(sig, BAD_CAST "KeyInfo", BAD_CAST NS_DS) : NULL;
 	xmlNodePtr xd = ki ? xmlSecFindChild(ki, BAD_CAST "X509Data", BAD_CAST NS_DS) : NULL;
+	return xd ? children(xd, k, MAX_CERTS) : -1;
+}
+
+/* Their texts joined by "|", malloc'd (the cache key). */
+static char *cert_texts(xmlNodePtr *k, int nc)
+{
+	size_t len = 1;
+	for (int i = 0; i < nc; i++)
+		for (xmlNodePtr t = k[i]->children; t; t = t->next)
+			len += t->content ? strlen((const char *)t->content) + 1 : 1;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	for (int i = 0; i < nc; i++) {
+		for (xmlNodePtr t = k[i]->children; t; t = t->next)
+			if (t->content) {
+				size_t n = strlen((const char *)t->content);
+				memcpy(p, t->content, n);
+				p += n;
+			}
+		*p++ = '|';
+	}
+	*p = '\0';
+	return s;
+}
+
+static int read_certs(STACK_OF(X509) **out, xmlNodePtr *k, int nc, char *why, size_t whylen)
+{
 	STACK_OF(X509) *st = sk_X509_new_null();
-	int nc = xd ? children(xd, k, MAX_CERTS) : -1;
 	if (!st || nc < 1) {
 		sk_X509_free(st);
 		snprintf(why, whylen, "no certificate in KeyInfo");
@@ -563,9 +603,75 @@ static int check_cert(fmt_verifier *v, X509 *leaf, STACK_OF(X509) *chain, time_t
 	return JOS_EVERIFY;
 }
 
+/* The verified public key of the statement's signer, as an xmlsec key owned by the
+ * verifier's cache (borrowed by the caller until the next call). */
+static int signer_key(fmt_verifier *v, xmlDocPtr doc, time_t at, bool want_ec, xmlSecKeyPtr *out,
+		      char *why, size_t whylen)
+{
+	xmlNodePtr k[MAX_CERTS + 1];
+	STACK_OF(X509) *certs = NULL;
+	int nc = cert_nodes(doc, k), rc;
+	char *texts = nc > 0 ? cert_texts(k, nc) : NULL;
+	*out = NULL;
+	if (nc < 1 || !texts) {
+		free(texts);
+		snprintf(why, whylen, nc < 1 ? "no certificate in KeyInfo" : "out of memory");
+		return nc < 1 ? JOS_EVERIFY : JOS_ENOMEM;
+	}
+	if (v->cache_key && v->cache_at == at && strcmp(v->cache_certs, texts) == 0) {
+		free(texts);
+		if (v->cache_ec != want_ec) {
+			snprintf(why, whylen, "the signature method does not match the certificate's key type");
+			return JOS_EVERIFY;
+		}
+		*out = v->cache_key;
+		return JOS_OK;
+	}
+	if ((rc = read_certs(&certs, k, nc, why, whylen)) != JOS_OK)
+		goto done;
+	X509 *leaf = leaf_of(certs);
+	if (!leaf) {
+		snprintf(why, whylen, "cannot tell the signer's certificate among those in KeyInfo");
+		rc = JOS_EVERIFY;
+		goto done;
+	}
+	if ((rc = check_cert(v, leaf, certs, at, want_ec, why, whylen)) != JOS_OK)
+		goto done;
+	/* the key xmlsec is given is the one of the certificate just checked: xmlsec does
+	 * not read KeyInfo at all then (traps 1 and 7 cannot arise) */
+	EVP_PKEY *pk = X509_get_pubkey(leaf);
+	xmlSecKeyDataPtr kd = pk ? xmlSecOpenSSLEvpKeyAdopt(pk) : NULL;
+	xmlSecKeyPtr key = kd ? xmlSecKeyCreate() : NULL;
+	if (!key || xmlSecKeySetValue(key, kd) < 0) {
+		if (key)
+			xmlSecKeyDestroy(key);
+		if (kd)
+			xmlSecKeyDataDestroy(kd);
+		else
+			EVP_PKEY_free(pk);
+		snprintf(why, whylen, "cannot hand the signer's key to xmlsec");
+		rc = JOS_ECRYPTO;
+		goto done;
+	}
+	if (v->cache_key)
+		xmlSecKeyDestroy(v->cache_key);
+	free(v->cache_certs);
+	v->cache_key = key;
+	v->cache_certs = texts;
+	texts = NULL;
+	v->cache_at = at;
+	v->cache_ec = want_ec;
+	*out = key;
+	rc = JOS_OK;
+done:
+	free(texts);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}
+
 /* ---- stage 6: the signature ------------------------------------------------------------ */
 
-int fmt_verify_xmlsec(fmt_verifier *v, void *vdoc, time_t at, const EVP_PKEY *expect, char *why,
+int fmt_verify_xmlsec(fmt_verifier *v, void *vdoc, time_t at, void *sign_key, char *why,
 		      size_t whylen)
 {
 	xmlDocPtr doc = vdoc;
@@ -595,6 +701,7 @@ int fmt_verify_xmlsec(fmt_verifier *v, void *vdoc, time_t at, const EVP_PKEY *ex
 	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
 	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id) < 0)
 		goto internal;
+	ctx->signKey = sign_key;  /* borrowed; NULL: from KeyInfo, as restricted above */
 	fmt_xmlsec_clear_error();
 	int r = xmlSecDSigCtxVerify(ctx, sig);
 	/* trap 4: 0 is returned for a bad signature too; the verdict is in the status */
@@ -617,11 +724,7 @@ int fmt_verify_xmlsec(fmt_verifier *v, void *vdoc, time_t at, const EVP_PKEY *ex
 		snprintf(why, whylen, "the Reference over the whole document does not verify");
 		goto done;
 	}
-	/* the key xmlsec verified with must be the one of the certificate we checked */
-	EVP_PKEY *used = ctx->signKey && xmlSecKeyGetValue(ctx->signKey)
-				 ? xmlSecOpenSSLEvpKeyDataGetEvp(xmlSecKeyGetValue(ctx->signKey))
-				 : NULL;
-	if (!used || (expect && EVP_PKEY_eq(used, expect) != 1)) {
+	if (!ctx->signKey || (sign_key && ctx->signKey != sign_key)) {
 		snprintf(why, whylen, "the signature was not made with the key of the certificate in KeyInfo");
 		goto done;
 	}
@@ -631,6 +734,8 @@ internal:
 	snprintf(why, whylen, "cannot configure the signature check");
 	rc = JOS_ECRYPTO;
 done:
+	if (sign_key && ctx->signKey == sign_key)
+		ctx->signKey = NULL;  /* the caller's */
 	xmlSecDSigCtxDestroy(ctx);
 	return rc;
 }
@@ -691,7 +796,6 @@ int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size
 {
 	char why[sizeof err->msg] = "";
 	xmlDocPtr doc = NULL;
-	STACK_OF(X509) *certs = NULL;
 	fmt_stmt st;
 	bool have_st = false;
 	int rc;
@@ -715,23 +819,16 @@ int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size
 	}
 	have_st = true;
 	time_t at = fmt_verify_time(st.issue_date);
-	if ((rc = read_certs(&certs, doc, why, sizeof why)) != JOS_OK)
-		goto done;
-	X509 *leaf = leaf_of(certs);
-	if (!leaf) {
-		snprintf(why, sizeof why, "cannot tell the signer's certificate among those in KeyInfo");
-		rc = JOS_EVERIFY;
-		goto done;
-	}
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	xmlNodePtr sig = root->last;
 	while (sig->type != XML_ELEMENT_NODE)
 		sig = sig->prev;
 	xmlNodePtr si = xmlSecFindChild(sig, BAD_CAST "SignedInfo", BAD_CAST NS_DS);
 	xmlNodePtr sm = xmlSecFindChild(si, BAD_CAST "SignatureMethod", BAD_CAST NS_DS);
-	if ((rc = check_cert(v, leaf, certs, at, alg_is(sm, ALG_ECDSA_SHA256), why, sizeof why)) != JOS_OK)
+	xmlSecKeyPtr key = NULL;
+	if ((rc = signer_key(v, doc, at, alg_is(sm, ALG_ECDSA_SHA256), &key, why, sizeof why)) != JOS_OK)
 		goto done;
-	if ((rc = fmt_verify_xmlsec(v, doc, at, X509_get0_pubkey(leaf), why, sizeof why)) != JOS_OK)
+	if ((rc = fmt_verify_xmlsec(v, doc, at, key, why, sizeof why)) != JOS_OK)
 		goto done;
 	if ((rc = check_sums(&st, why, sizeof why)) != JOS_OK)
 		goto done;
@@ -743,7 +840,6 @@ int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size
 done:
 	if (have_st)
 		fmt_stmt_free(&st);
-	sk_X509_pop_free(certs, X509_free);
 	xmlFreeDoc(doc);
 	ERR_clear_error();
 	if (rc != JOS_OK) {
