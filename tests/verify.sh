@@ -74,7 +74,9 @@ check "--help" 0 "Usage: jos-settle verify" $V --help
 # issue 7: 300 statements (not measured under valgrind)
 if [ -z "$RUN" ]; then
 	mkdir -p "$tmp/many"
+	start=$(date +%s%N)
 	"$tmp/mkdata" "$D" "$P/signer.key" "$P/signer.pem" "$tmp/many" 150 || bad "mkdata 300"
+	echo "# settle + build + sign of 300 statements (RSA 2048, one key): $(( ($(date +%s%N) - start) / 1000000 )) ms"
 	n=$(ls "$tmp/many" | wc -l)
 	start=$(date +%s%N)
 	out=$("$JOS_BIN" verify --trust "$P/ca.pem" "$tmp/many"/*.xml)

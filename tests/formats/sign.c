@@ -114,8 +114,9 @@ static void test_fmt_sign__weak_or_missing_keys_refused(void **state)
 	assert_null(s);
 }
 
-/* issue 7: ~300 signatures must take well under a second; the key is loaded once. */
-static void test_fmt_sign__three_hundred_statements(void **state)
+/* issue 7: ~300 signatures must take well under a second; the key is loaded once and
+ * reused. 30 here (valgrind runs this too); tests/verify.sh times 300. */
+static void test_fmt_sign__many_statements_one_key(void **state)
 {
 	(void)state;
 	fmt_stmt st;
@@ -125,7 +126,7 @@ static void test_fmt_sign__three_hundred_statements(void **state)
 	test_stmt_sample(&st);
 	assert_int_equal(fmt_signer_open(&s, test_pki("signer.key"), test_pki("signer.pem"), NULL, &err), JOS_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 30; i++) {
 		void *doc = NULL;
 		char *out = NULL;
 		size_t len;
@@ -136,7 +137,7 @@ static void test_fmt_sign__three_hundred_statements(void **state)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	printf("# 300 statements built and signed (RSA 2048) in %.0f ms\n", ms);
+	printf("# 30 statements built and signed (RSA 2048) in %.1f ms\n", ms);
 	fmt_signer_free(s);
 	fmt_stmt_free(&st);
 }
@@ -168,7 +169,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_sign__encrypted_key_without_pass_fails_without_prompt),
 		cmocka_unit_test(test_fmt_sign__key_and_certificate_must_match),
 		cmocka_unit_test(test_fmt_sign__weak_or_missing_keys_refused),
-		cmocka_unit_test(test_fmt_sign__three_hundred_statements),
+		cmocka_unit_test(test_fmt_sign__many_statements_one_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
