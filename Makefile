@@ -64,7 +64,8 @@ $(BUILD)/%.o: %.c
 # The statement schema is compiled into the library, so verify needs no path at run time.
 $(BUILD)/generated/statement_xsd.c: formats/statement.xsd
 	@mkdir -p $(dir $@)
-	{ echo '/* generated from formats/statement.xsd by the Makefile: do not edit */'; \
+	@echo "  GEN     $@"
+	@{ echo '/* generated from formats/statement.xsd by the Makefile: do not edit */'; \
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const unsigned char fmt_stmt_xsd_bytes[];'; \
 	  echo 'extern const size_t fmt_stmt_xsd_size;'; \
@@ -74,7 +75,8 @@ $(BUILD)/generated/statement_xsd.c: formats/statement.xsd
 	  echo 'const size_t fmt_stmt_xsd_size = sizeof fmt_stmt_xsd_bytes;'; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/generated/statement_xsd.o: $(BUILD)/generated/statement_xsd.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libjos.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
