@@ -137,6 +137,8 @@ static void attr(builder *b, xmlNodePtr n, const char *name, const char *value)
 {
 	if (b->failed || !n)
 		return;
+	if (!value)
+		value = "";
 	if (!xml_text_ok(value)) {
 		b->bad = value;
 		b->failed = true;
