@@ -162,9 +162,13 @@ int fmt_schema_validate(fmt_schema *s, void *doc, jos_err *err);
 int fmt_crypto_init(jos_err *err);     /* once, from main, before anything else */
 void fmt_crypto_shutdown(void);
 
+/* A signer loads its key once and signs any number of documents (one at a time);
+ * likewise a verifier parses the trust file and compiles the schema once. Neither is
+ * shared between threads. docs/verify.md states the verification policy. */
 typedef struct fmt_signer fmt_signer;
 /* key_path: PEM private key (RSA >= 2048 or EC P-256); cert_path: its X.509
- * certificate; pass: passphrase or NULL (never prompts). Checks key and cert match. */
+ * certificate, optionally followed by chain certificates (all go into X509Data);
+ * pass: passphrase or NULL (never prompts). Checks key and cert match. */
 int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_path,
 		    const char *pass, jos_err *err);
 void fmt_signer_free(fmt_signer *s);
@@ -173,12 +177,15 @@ void fmt_signer_free(fmt_signer *s);
 int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err);
 
 typedef struct fmt_verifier fmt_verifier;
-/* trust_path: PEM file with one or more CA certificates. */
+/* trust_path: PEM file with one or more CA certificates (each a trust anchor).
+ * JOS_EIO when unreadable, JOS_ECRYPTO when it holds no certificate. */
 int fmt_verifier_open(fmt_verifier **out, const char *trust_path, jos_err *err);
 void fmt_verifier_free(fmt_verifier *v);
-/* Safe parse, shape, schema, signature, chain (at IssueDate), arithmetic. On success
- * fills *out_stmt (may be NULL) with the signed content. JOS_EVERIFY with a reason in
- * err->msg when the statement fails. */
+/* Safe parse, shape, schema, signature, chain (at 12:00 UTC of IssueDate, never the
+ * clock), arithmetic. On success fills *out_stmt (may be NULL; caller frees with
+ * fmt_stmt_free) with the signed content. JOS_EVERIFY with a reason in err->msg when
+ * the statement fails. The verifier remembers the last signer certificate that passed,
+ * so statements of one signer are checked fast. */
 int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size_t len,
 		      jos_err *err);
 
