@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# torture.sh: fault injection (issue 8 item 2), as curl's torture tests and SQLite's
+# fault simulation do. A torture build of jos-settle (tests/torture/build.sh: the
+# binary of $BUILD with tests/torture/fault.c wrapped around every allocation, those of
+# libxml2/xmlsec/OpenSSL included, and every write-side file call) is run with the Nth
+# call failing, N stepping through every call site of `settle` and `verify` on a small
+# dataset (tests/data/verify-data). Each run must:
+#  - exit 0, 1 or 2 (no signal), with no sanitizer report (make check's build-san gives
+#    ASan+UBSan+LeakSanitizer: so no crash and no leak on any error path);
+#  - when it fails, say why (a message on stderr, or verify's "FILE: FAILED: reason");
+#  - when it succeeds, give exactly the output of a run without faults;
+#  - settle: leave OUT_DIR absent or complete (SHA256SUMS passes and lists every file);
+#    with --force over an earlier output, leave the old or the new one, complete; leave
+#    no ".OUT.jos-settle-*" folder (unless the fault hit unlink/rmdir: then the next
+#    run without faults must remove it);
+#  - verify: never report the tampered statement OK.
+# Call sites: a census run (JOS_FAULT_LOG) records the call stack of every call; a site
+# is the pair of innermost jos-settle frames (so jos_grow's callers are told apart). By
+# default the first call of each site fails; JOS_TORTURE_FULL=1 also tells apart which
+# library function allocates (about 2.5x the runs). Write-side calls are all stepped.
+# Skipped under JOS_RUNNER (valgrind: far too slow; the ASan build covers leaks).
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+if [ -n "${JOS_RUNNER:-}" ]; then
+	echo "torture.sh: skipped under JOS_RUNNER (make check runs it with ASan)"
+	exit 0
+fi
+start=$(date +%s)
+tmp=$(mktemp -d /tmp/jos-torture-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 runs=0
+ok() { echo "ok      $*"; }
+cur_log= cur_n=
+bad() {
+	echo "FAILED  $*${cur_n:+ [fault: $(where "$cur_log" "$cur_n")]}"
+	fails=$((fails + 1))
+}
+
+J=$tmp/jos-settle
+bash tests/torture/build.sh "$J" || { echo "FAILED  cannot build the torture binary"; exit 1; }
+bash tests/support/pki.sh "$tmp/pki" >/dev/null || { echo "FAILED  cannot make the test PKI"; exit 1; }
+P=$tmp/pki
+san=no
+nm "$J" | grep __asan_init >/dev/null && san=yes
+export ASAN_OPTIONS=detect_leaks=1:exitcode=86:handle_abort=1:symbolize=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
+D=tests/data/verify-data
+KEYS=(--key "$P/signer.key" --cert "$P/signer.pem")
+
+# reference outputs, without faults
+"$J" settle "$D" -o "$tmp/ref" "${KEYS[@]}" 2>"$tmp/err" || { echo "FAILED  reference settle: $(cat "$tmp/err")"; exit 1; }
+"$J" settle tests/data/valid-small -o "$tmp/old" "${KEYS[@]}" 2>"$tmp/err" \
+	|| { echo "FAILED  reference settle (valid-small): $(cat "$tmp/err")"; exit 1; }
+mkdir "$tmp/st"
+cp "$tmp/ref"/statements/*.xml "$tmp/st/"
+first=$(ls "$tmp/st" | head -1)
+sed 's/<ds:SignatureValue>\(.\)/<ds:SignatureValue>A\1/' "$tmp/st/$first" > "$tmp/st/tampered.xml"
+cmp -s "$tmp/st/$first" "$tmp/st/tampered.xml" && { echo "FAILED  could not tamper a statement"; exit 1; }
+VARGS=(verify --trust "$P/ca.pem" --data "$D" "$tmp/st"/*.xml)
+"$J" "${VARGS[@]}" >"$tmp/vref" 2>"$tmp/err"
+[ $? = 1 ] && grep -q "tampered.xml: FAILED" "$tmp/vref" && [ "$(grep -c ': OK$' "$tmp/vref")" -ge 2 ] \
+	|| { echo "FAILED  reference verify: $(cat "$tmp/vref" "$tmp/err")"; exit 1; }
+
+# what the Nth call was, for messages: "op at frame, frame" (addr2line on our frames)
+where() {
+	local line fr out=""
+	line=$(awk -v n="$2" '$1 == n { print; exit }' "$1")
+	for fr in $(echo "$line" | tr ' ' '\n' | grep '^jos-settle+' | head -3); do
+		out="$out $(addr2line -f -s -e "$J" "${fr#jos-settle+}" | paste -sd@ | sed 's/@/ at /')"
+	done
+	echo "$(echo "$line" | cut -d' ' -f2) in$out"
+}
+
+# sites LOG: the call numbers to fail (first call of each site)
+sites() {
+	awk -v full="${JOS_TORTURE_FULL:-0}" '
+		$1 == "calls" { next }
+		{
+			key = full == "1" ? $3 : ""; c = 0
+			for (i = 3; i <= NF && c < 2; i++)
+				if ($i ~ /^jos-settle\+/) { key = key " " $i; c++ }
+			if (!(key in seen)) { seen[key] = 1; print $1 }
+		}' "$1"
+}
+
+# complete DIR: SHA256SUMS passes and lists every file
+complete() {
+	[ -f "$1/SHA256SUMS" ] || return 1
+	(cd "$1" && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1) || return 1
+	[ "$(cd "$1" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort)" = \
+		"$(awk '{print $2}' "$1/SHA256SUMS" | sort)" ]
+}
+
+# sanity: the run was clean (no signal, no sanitizer report) and said why it failed
+judge_common() { # NAME RC ERRFILE OUTFILE
+	local name=$1 rc=$2
+	if [ "$rc" = 137 ]; then
+		bad "$name: killed after 60 s (a hang)"
+		return 1
+	fi
+	if [ "$rc" -gt 2 ] || grep -qE "Sanitizer|runtime error:" "$3"; then
+		bad "$name: exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|runtime error|#[0-9] ' "$3" | head -6)"
+		return 1
+	fi
+	if [ "$rc" != 0 ] && [ ! -s "$3" ] && ! grep -q ": FAILED: ." "$4"; then
+		bad "$name: exit $rc without a message"
+		return 1
+	fi
+	return 0
+}
+
+settle_run() { # N KIND LOG FORCE
+	local n=$1 kind=$2 log=$3 force=$4 w=$tmp/w name rc
+	name="settle $kind #$n${force:+ --force}" cur_log=$log cur_n=$n
+	rm -rf "$w" && mkdir "$w"
+	[ -n "$force" ] && cp -r "$tmp/old" "$w/out"
+	JOS_FAULT_KIND=$kind JOS_FAULT_AT=$n timeout -s KILL 60 "$J" settle "$D" -o "$w/out" "${KEYS[@]}" $force \
+		>"$w/stdout" 2>"$w/stderr"
+	rc=$?
+	runs=$((runs + 1))
+	judge_common "$name" "$rc" "$w/stderr" "$w/stdout" || return
+	if [ "$rc" = 0 ]; then
+		diff -r "$tmp/ref" "$w/out" >/dev/null 2>&1 || { bad "$name: succeeded with other output"; return; }
+	elif [ -e "$w/out" ]; then
+		if [ -z "$force" ]; then
+			bad "$name: exit $rc but OUT_DIR exists: $(ls "$w/out")"
+			return
+		fi
+		complete "$w/out" && { diff -r "$tmp/old" "$w/out" >/dev/null || diff -r "$tmp/ref" "$w/out" >/dev/null; } \
+			|| { bad "$name: exit $rc left an incomplete OUT_DIR"; return; }
+	elif [ -n "$force" ]; then
+		bad "$name: exit $rc and the old OUT_DIR is gone"
+		return
+	fi
+	if ls -a "$w" | grep -q "jos-settle-"; then
+		case $(where "$log" "$n") in
+		unlink* | rmdir*) ;;
+		*) bad "$name: exit $rc left $(ls -a "$w" | grep jos-settle-)"; return ;;
+		esac
+		"$J" settle "$D" -o "$w/out" "${KEYS[@]}" --force >/dev/null 2>&1
+		ls -a "$w" | grep -q "jos-settle-" && { bad "$name: a later run did not remove $(ls -a "$w" | grep jos-settle-)"; return; }
+	fi
+}
+
+verify_run() { # N KIND LOG
+	local n=$1 kind=$2 log=$3 w=$tmp/w name rc
+	name="verify $kind #$n" cur_log=$log cur_n=$n
+	rm -rf "$w" && mkdir "$w"
+	JOS_FAULT_KIND=$kind JOS_FAULT_AT=$n timeout -s KILL 60 "$J" "${VARGS[@]}" >"$w/stdout" 2>"$w/stderr"
+	rc=$?
+	runs=$((runs + 1))
+	judge_common "$name" "$rc" "$w/stderr" "$w/stdout" || return
+	grep -q "tampered.xml: OK" "$w/stdout" && { bad "$name: the tampered statement verified"; return; }
+	[ "$rc" = 0 ] && { bad "$name: exit 0 although a statement is tampered"; return; }
+	if [ "$rc" = 1 ] && [ -s "$w/stderr" ] && ! grep -q ": FAILED: " "$w/stdout"; then
+		bad "$name: exit 1 without FAILED lines"
+	fi
+}
+
+for cmd in settle verify; do
+	for kind in alloc write; do
+		log=$tmp/census-$cmd-$kind
+		rm -rf "$tmp/w" && mkdir "$tmp/w"
+		if [ $cmd = settle ]; then
+			JOS_FAULT_KIND=$kind JOS_FAULT_LOG=$log "$J" settle "$D" -o "$tmp/w/out" "${KEYS[@]}" >/dev/null 2>&1
+		else
+			JOS_FAULT_KIND=$kind JOS_FAULT_LOG=$log "$J" "${VARGS[@]}" >/dev/null 2>&1
+		fi
+		total=$(awk -v k=$kind '$1 == "calls" && $2 == k { print $3 }' "$log")
+		[ -n "$total" ] && [ "$total" -gt 0 ] || { bad "$cmd $kind: census recorded no calls"; continue; }
+		if [ $kind = write ]; then seq 1 "$total" > "$tmp/points"; else sites "$log" > "$tmp/points"; fi
+		npoints=$(wc -l < "$tmp/points")
+		before=$fails r0=$runs t0=$(date +%s)
+		while read -r n; do
+			if [ $cmd = settle ]; then
+				settle_run "$n" $kind "$log" ""
+				[ $kind = write ] && settle_run "$n" $kind "$log" --force
+			else
+				verify_run "$n" $kind "$log"
+			fi
+		done < "$tmp/points"
+		cur_n=
+		msg="$cmd, $kind: $npoints fault points of $total calls, $((runs - r0)) runs, $(($(date +%s) - t0)) s"
+		[ "$fails" = "$before" ] && ok "$msg" || echo "        ($msg)"
+	done
+done
+
+echo "torture.sh: $runs faulted runs (sanitizers: $san), $fails failed, $(($(date +%s) - start)) s"
+[ "$fails" = 0 ]
