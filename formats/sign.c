@@ -239,9 +239,10 @@ int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_pat
 		goto done;
 	}
 	s->ec = ec;
+	/* the key first: were kd made first and the key not, pk would be freed twice */
 	s->key = xmlSecKeyCreate();
-	kd = xmlSecOpenSSLEvpKeyAdopt(pk);
-	if (!s->key || !kd) {
+	kd = s->key ? xmlSecOpenSSLEvpKeyAdopt(pk) : NULL;
+	if (!kd) {
 		rc = jos_err_set(err, JOS_ECRYPTO, key_path, 0, "xmlsec cannot take the key");
 		goto done;
 	}
