@@ -33,8 +33,10 @@ int cli_parse(cli_args *out, const cli_cmd *cmd, int argc, char **argv)
 	bool dashdash = false;
 	memset(out, 0, sizeof *out);
 	out->pos = calloc((size_t)argc + 1, sizeof *out->pos);
-	if (!out->pos)
+	if (!out->pos) {
+		fputs("jos-settle: out of memory\n", stderr);
 		return JOS_ENOMEM;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (dashdash || a[0] != '-' || a[1] == '\0') {
