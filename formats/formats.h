@@ -3,7 +3,7 @@
  * parsers, the INI reader, the DATA_DIR loader, the statement XML (with its XSD),
  * signing and verification, and the summary and report writers.
  *
- * Ownership follows jos.h: *_open/*_new objects are released by the matching *_free
+ * Ownership follows jos.h: *_open and *_new objects are released by the matching *_free
  * (NULL accepted); pointers returned inside records are borrowed until the next call.
  */
 #ifndef JOS_FORMATS_H
