@@ -3,7 +3,7 @@
  * parsers, the INI reader, the DATA_DIR loader, the statement XML (with its XSD),
  * signing and verification, and the summary and report writers.
  *
- * Ownership follows jos.h: *_open and *_new objects are released by the matching *_free
+ * Ownership follows jos.h: objects made by x_open or x_new are released by the matching *_free
  * (NULL accepted); pointers returned inside records are borrowed until the next call.
  */
 #ifndef JOS_FORMATS_H
@@ -165,5 +165,25 @@ int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size
 /* summary.csv bytes (SPEC "Output spellings"); *out malloc'd. */
 int fmt_summary_csv(char **out, size_t *outlen, const jos_dataset *ds, const eng_settlement *s,
 		    jos_err *err);
+
+/* ---- output folder, whole or nothing --------------------------------------------
+ * Files are written into a hidden temporary folder beside OUT_DIR
+ * (".NAME.jos-settle-tmp-PID") and renamed into place by fmt_outdir_commit, after
+ * SHA256SUMS has been written over every other file. Until then OUT_DIR is untouched;
+ * a run that fails or is killed leaves only the temporary folder, which
+ * fmt_outdir_begin of the next run removes. */
+typedef struct fmt_outdir fmt_outdir;
+/* JOS_EUSAGE when path exists and is not an empty folder and !force (SPEC). */
+int fmt_outdir_check(const char *path, bool force, jos_err *err);
+int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err);
+/* relpath like "statements/0629.xml"; sub-folders are created. */
+int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_t len,
+		     jos_err *err);
+int fmt_outdir_commit(fmt_outdir *o, jos_err *err);
+/* Removes the temporary folder unless committed. */
+void fmt_outdir_free(fmt_outdir *o);
+
+/* Reads a whole small file (key passphrase, trust list); *out NUL-terminated, malloc'd. */
+int fmt_read_file(char **out, size_t *outlen, const char *path, size_t max, jos_err *err);
 
 #endif

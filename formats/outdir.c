@@ -1,0 +1,405 @@
+/*
+ * outdir.c: settle's output folder appears whole or not at all (SPEC "Outputs appear
+ * all at once or not at all").
+ *
+ * Everything is written into ".NAME.jos-settle-tmp-PID" beside OUT_DIR, each file
+ * fsync'd, SHA256SUMS last, then the folder is renamed into place. With --force an
+ * existing OUT_DIR is first renamed aside and removed after the new one is in place,
+ * so nothing foreign survives. Leftovers of runs that were killed are recognised by
+ * their name (and a PID that is no longer running) and removed by the next run.
+ */
+#include "formats/formats.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define TMP_TAG ".jos-settle-tmp-"
+#define OLD_TAG ".jos-settle-old-"
+
+typedef struct {
+	char *rel;
+	char hex[65];
+} out_file;
+
+struct fmt_outdir {
+	char *path;     /* OUT_DIR as given, without trailing slashes */
+	char *tmp;      /* the temporary folder */
+	out_file *files;
+	size_t nfiles, cap;
+	bool committed;
+};
+
+/* Removes a folder tree (only plain files and folders are expected inside). */
+static int remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int rc = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		size_t n = strlen(path) + strlen(e->d_name) + 2;
+		char *child = malloc(n);
+		if (!child) {
+			rc = -1;
+			break;
+		}
+		snprintf(child, n, "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			rc |= remove_tree(child);
+		else if (unlink(child) != 0 && errno != ENOENT)
+			rc = -1;
+		free(child);
+	}
+	closedir(d);
+	if (rmdir(path) != 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+/* Splits OUT_DIR into its parent folder and base name (both malloc'd). */
+static int split_path(const char *path, char **parent, char **base)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	const char *slash = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (path[i] == '/')
+			slash = path + i;
+	if (!slash) {
+		*parent = strdup(".");
+		*base = strndup(path, n);
+	} else {
+		*parent = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+		*base = strndup(slash + 1, n - (size_t)(slash + 1 - path));
+	}
+	if (!*parent || !*base) {
+		free(*parent);
+		free(*base);
+		return JOS_ENOMEM;
+	}
+	return JOS_OK;
+}
+
+int fmt_outdir_check(const char *path, bool force, jos_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return JOS_OK;
+		return jos_err_set(err, JOS_EIO, path, 0, "cannot access output folder: %s", strerror(errno));
+	}
+	if (force)
+		return JOS_OK;
+	if (!S_ISDIR(st.st_mode))
+		return jos_err_set(err, JOS_EUSAGE, path, 0,
+				   "output path exists and is not a folder (use --force to replace it)");
+	DIR *d = opendir(path);
+	if (!d)
+		return jos_err_set(err, JOS_EIO, path, 0, "cannot read output folder: %s", strerror(errno));
+	struct dirent *e;
+	bool empty = true;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	closedir(d);
+	if (!empty)
+		return jos_err_set(err, JOS_EUSAGE, path, 0,
+				   "output folder is not empty (use --force to replace it)");
+	return JOS_OK;
+}
+
+/* Removes ".BASE.jos-settle-tmp-PID" / "-old-PID" folders of runs no longer running. */
+static void remove_leftovers(const char *parent, const char *base)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	size_t bl = strlen(base);
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name, *tag;
+		if (n[0] != '.' || strncmp(n + 1, base, bl) != 0)
+			continue;
+		tag = n + 1 + bl;
+		if (strncmp(tag, TMP_TAG, strlen(TMP_TAG)) != 0 && strncmp(tag, OLD_TAG, strlen(OLD_TAG)) != 0)
+			continue;
+		const char *digits = tag + strlen(TMP_TAG); /* both tags have the same length */
+		char *end;
+		long pid = strtol(digits, &end, 10);
+		if (*digits == '\0' || *end != '\0' || pid <= 0)
+			continue;
+		if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
+			continue; /* another run is writing it right now */
+		char *p = join(parent, n);
+		if (p)
+			remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+}
+
+int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err)
+{
+	fmt_outdir *o = calloc(1, sizeof *o);
+	char *parent = NULL, *base = NULL, name[512];
+	int rc = JOS_ENOMEM;
+
+	*out = NULL;
+	if (!o || split_path(path, &parent, &base) != JOS_OK)
+		goto fail;
+	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || base[0] == '\0') {
+		rc = jos_err_set(err, JOS_EUSAGE, path, 0, "output folder must be named (not '.' or '..')");
+		goto fail;
+	}
+	remove_leftovers(parent, base);
+	snprintf(name, sizeof name, ".%s%s%ld", base, TMP_TAG, (long)getpid());
+	o->tmp = join(parent, name);
+	o->path = strdup(path);
+	if (!o->tmp || !o->path)
+		goto fail;
+	remove_tree(o->tmp);
+	if (mkdir(o->tmp, 0755) != 0) {
+		rc = jos_err_set(err, JOS_EIO, o->tmp, 0, "cannot create temporary output folder: %s",
+				 strerror(errno));
+		goto fail;
+	}
+	free(parent);
+	free(base);
+	*out = o;
+	return JOS_OK;
+fail:
+	if (rc == JOS_ENOMEM)
+		jos_err_set(err, rc, NULL, 0, "out of memory");
+	free(parent);
+	free(base);
+	fmt_outdir_free(o);
+	return rc;
+}
+
+static int mkdirs_for(const char *root, const char *rel, jos_err *err)
+{
+	char buf[4096];
+	const char *slash = strrchr(rel, '/');
+	if (!slash)
+		return JOS_OK;
+	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+		snprintf(buf, sizeof buf, "%s/%.*s", root, (int)(p - rel), rel);
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return jos_err_set(err, JOS_EIO, buf, 0, "cannot create folder: %s", strerror(errno));
+	}
+	return JOS_OK;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, data, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void sha256_hex(char hex[65], const char *data, size_t len)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t len, jos_err *err)
+{
+	int rc = mkdirs_for(o->tmp, rel, err);
+	if (rc)
+		return rc;
+	char *p = join(o->tmp, rel);
+	if (!p)
+		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		rc = jos_err_set(err, JOS_EIO, p, 0, "cannot write: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		return rc;
+	}
+	if (close(fd) != 0)
+		rc = jos_err_set(err, JOS_EIO, p, 0, "cannot write: %s", strerror(errno));
+	free(p);
+	return rc;
+}
+
+int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_t len,
+		     jos_err *err)
+{
+	int rc;
+	if (jos_grow((void **)&o->files, &o->cap, o->nfiles + 1, sizeof *o->files) != JOS_OK)
+		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+	out_file *f = &o->files[o->nfiles];
+	if (!(f->rel = strdup(relpath)))
+		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+	if ((rc = write_file(o, relpath, data, len, err)) != JOS_OK) {
+		free(f->rel);
+		return rc;
+	}
+	sha256_hex(f->hex, data, len);
+	o->nfiles++;
+	return JOS_OK;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const out_file *)a)->rel, ((const out_file *)b)->rel);
+}
+
+static void fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int fmt_outdir_commit(fmt_outdir *o, jos_err *err)
+{
+	char *sums = NULL, *old = NULL, *parent = NULL, *base = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	qsort(o->files, o->nfiles, sizeof *o->files, file_cmp);
+	for (size_t i = 0; i < o->nfiles; i++) {
+		size_t need = len + 64 + 2 + strlen(o->files[i].rel) + 2;
+		if (jos_grow((void **)&sums, &cap, need, 1) != JOS_OK) {
+			rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+			goto done;
+		}
+		len += (size_t)snprintf(sums + len, cap - len, "%s  %s\n", o->files[i].hex, o->files[i].rel);
+	}
+	if ((rc = write_file(o, "SHA256SUMS", sums ? sums : "", len, err)) != JOS_OK)
+		goto done;
+	fsync_dir(o->tmp);
+	if ((rc = split_path(o->path, &parent, &base)) != JOS_OK)
+		goto done;
+	struct stat st;
+	if (lstat(o->path, &st) == 0) { /* --force: move the old one aside first */
+		char name[512];
+		snprintf(name, sizeof name, ".%s%s%ld", base, OLD_TAG, (long)getpid());
+		if (!(old = join(parent, name))) {
+			rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+			goto done;
+		}
+		remove_tree(old);
+		if (rename(o->path, old) != 0) {
+			rc = jos_err_set(err, JOS_EIO, o->path, 0, "cannot replace output folder: %s",
+					 strerror(errno));
+			goto done;
+		}
+	}
+	if (rename(o->tmp, o->path) != 0) {
+		rc = jos_err_set(err, JOS_EIO, o->path, 0, "cannot create output folder: %s", strerror(errno));
+		if (old)
+			rename(old, o->path); /* put the old one back */
+		goto done;
+	}
+	o->committed = true;
+	fsync_dir(parent);
+	if (old) {
+		if (S_ISDIR(st.st_mode))
+			remove_tree(old);
+		else
+			unlink(old);
+	}
+	rc = JOS_OK;
+done:
+	free(sums);
+	free(old);
+	free(parent);
+	free(base);
+	return rc;
+}
+
+void fmt_outdir_free(fmt_outdir *o)
+{
+	if (!o)
+		return;
+	if (!o->committed && o->tmp)
+		remove_tree(o->tmp);
+	for (size_t i = 0; i < o->nfiles; i++)
+		free(o->files[i].rel);
+	free(o->files);
+	free(o->tmp);
+	free(o->path);
+	free(o);
+}
+
+int fmt_read_file(char **out, size_t *outlen, const char *path, size_t max, jos_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	*out = NULL;
+	if (fd < 0)
+		return jos_err_set(err, JOS_EIO, path, 0, "cannot open: %s", strerror(errno));
+	for (;;) {
+		if (jos_grow((void **)&buf, &cap, len + 4097, 1) != JOS_OK) {
+			close(fd);
+			free(buf);
+			return jos_err_set(err, JOS_ENOMEM, path, 0, "out of memory");
+		}
+		ssize_t r = read(fd, buf + len, 4096);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			free(buf);
+			return jos_err_set(err, JOS_EIO, path, 0, "cannot read: %s", strerror(e));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > max) {
+			close(fd);
+			free(buf);
+			return jos_err_set(err, JOS_EIO, path, 0, "file is larger than %zu bytes", max);
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen)
+		*outlen = len;
+	return JOS_OK;
+}

@@ -1,0 +1,161 @@
+/*
+ * tests/formats/outdir.c: the output folder appears whole or not at all.
+ */
+#include "support/test.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/formats.h"
+
+static char root[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof root, "/tmp/jos-outdir-XXXXXX");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static bool exists(const char *rel)
+{
+	char p[512];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	return stat(p, &st) == 0;
+}
+
+static void put(const char *rel, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static size_t entries(void)
+{
+	size_t n = 0;
+	DIR *d = opendir(root);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
+	closedir(d);
+	return n;
+}
+
+static void test_fmt_outdir__refuses_non_empty_without_force(void **state)
+{
+	char out[300];
+	jos_err err;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_check(out, false, &err), JOS_OK); /* absent */
+	mkdir(out, 0755);
+	assert_int_equal(fmt_outdir_check(out, false, &err), JOS_OK); /* empty */
+	put("out/foreign.txt", "x");
+	assert_int_equal(fmt_outdir_check(out, false, &err), JOS_EUSAGE);
+	assert_non_null(strstr(err.msg, "--force"));
+	assert_int_equal(fmt_outdir_check(out, true, &err), JOS_OK);
+}
+
+static void test_fmt_outdir__commit_writes_sums_and_renames(void **state)
+{
+	char out[300], p[400], line[256];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_write(od, "summary.csv", "abc", 3, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_write(od, "statements/0629.xml", "", 0, &err), JOS_OK);
+	assert_false(exists("out")); /* nothing visible before the commit */
+	assert_int_equal(fmt_outdir_commit(od, &err), JOS_OK);
+	fmt_outdir_free(od);
+	assert_true(exists("out/summary.csv"));
+	assert_true(exists("out/statements/0629.xml"));
+	snprintf(p, sizeof p, "%s/SHA256SUMS", out);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	/* sorted by path; sha256("") and sha256("abc") are well known */
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_string_equal(line, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  statements/0629.xml\n");
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_string_equal(line, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  summary.csv\n");
+	fclose(f);
+	assert_int_equal(entries(), 1); /* no temporary folder left */
+}
+
+static void test_fmt_outdir__abandoned_run_leaves_nothing(void **state)
+{
+	char out[300];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_write(od, "summary.csv", "abc", 3, &err), JOS_OK);
+	fmt_outdir_free(od); /* a failure before commit */
+	assert_false(exists("out"));
+	assert_int_equal(entries(), 0);
+}
+
+static void test_fmt_outdir__force_replaces_whole_folder(void **state)
+{
+	char out[300];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	mkdir(out, 0755);
+	put("out/foreign.txt", "old");
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_write(od, "summary.csv", "new", 3, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_commit(od, &err), JOS_OK);
+	fmt_outdir_free(od);
+	assert_false(exists("out/foreign.txt"));
+	assert_true(exists("out/summary.csv"));
+	assert_int_equal(entries(), 1);
+}
+
+static void test_fmt_outdir__leftover_of_killed_run_removed(void **state)
+{
+	char out[300];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	(void)state;
+	/* PID 2^22+1 is above Linux's largest possible pid_max: never a running process */
+	mkdir(strcat(strcpy(out, root), "/.out.jos-settle-tmp-4194305"), 0755);
+	put(".out.jos-settle-tmp-4194305/summary.csv", "half");
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	assert_false(exists(".out.jos-settle-tmp-4194305"));
+	fmt_outdir_free(od);
+	assert_int_equal(entries(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__refuses_non_empty_without_force, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__commit_writes_sums_and_renames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__abandoned_run_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__force_replaces_whole_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__leftover_of_killed_run_removed, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("formats/outdir", tests, NULL, NULL);
+}
