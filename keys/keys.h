@@ -55,6 +55,11 @@ int key_copy(jos_key *out, const jos_key *src);
 int key_param_set(jos_key *k, const char *name, const char *value, const char *file,
 		  uint32_t line, jos_err *err);
 
+/* The same, but a weight.<category> or tariff.<type> that the key already has is replaced
+ * instead of being an error (scenario variants override a key of settlement.ini). */
+int key_param_override(jos_key *k, const char *name, const char *value, const char *file,
+		       uint32_t line, jos_err *err);
+
 const char *key_method_name(key_method m);     /* "prorata" | "pooled" | "tariff" */
 /* Weight of a category (any case, untrimmed ok); an empty or unlisted one weighs 1. */
 jos_micro key_weight_for(const jos_key *k, const char *category);
