@@ -165,6 +165,8 @@ typedef struct eng_key_result {
 				       phase_in and cap */
 	jos_status *muni_status;    /* invoiced | capped | below_threshold */
 	bool *school_unapportioned; /* per school: sum of M = 0 (a warning) */
+	bool *school_outside_zeroed; /* per school: min_school_share set its outside
+					shares to 0 */
 } eng_key_result;
 
 int eng_key_apply(eng_key_result **out, const jos_dataset *ds, const eng_measures *m,
@@ -185,6 +187,7 @@ typedef struct {
 typedef struct eng_settlement {
 	eng_measures *measures;     /* owned */
 	eng_key_result **results;   /* per ds key, NULL where unused; owned */
+	size_t nresults;            /* = ds->nkeys */
 	eng_row *rows;              /* municipalities with pupils, by code */
 	size_t nrows;
 } eng_settlement;
