@@ -70,6 +70,18 @@ int fmt_csv_column(const fmt_csv *c, const char *name);
  * skipped (the reader resynchronises at the next line). */
 int fmt_csv_next(fmt_csv *c, fmt_record *rec, jos_errlist *errs);
 
+/* Column mapping for a loader: the columns a file may have. */
+typedef struct {
+	const char *name;   /* matched case-insensitively against trimmed header names */
+	bool required;
+} fmt_column;
+/* idx[i] = header index of cols[i], or -1. At the header's line: a missing required
+ * column is an error ("missing required column 'budget'"), a duplicated name (any
+ * case) an error, an unknown or unnamed column a warning ("unknown column 'foo'
+ * ignored"). Returns JOS_OK, JOS_EINVALID (an error was added) or JOS_ENOMEM. */
+int fmt_csv_map(const fmt_csv *c, const fmt_column *cols, size_t ncols, int *idx,
+		jos_errlist *errs);
+
 /* ---- INI reader ---------------------------------------------------------------
  * `name = value` lines, [section] headers, ';' or '#' comments (inline only after
  * white space), BOM and CRLF accepted. Calls back for each section header (name NULL)
