@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "formats/formats.h"
+#include "formats/text_int.h"
 
 #define CSV_BUF_INITIAL ((size_t)1 << 20)
 
@@ -138,9 +139,7 @@ static int push_field(fmt_csv *c, size_t *nf, const char *s, const char *e)
 	return JOS_OK;
 }
 
-/* Offset of the first byte of [s, e) that is not valid UTF-8, or -1. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-static ptrdiff_t utf8_invalid(const unsigned char *s, const unsigned char *e)
+ptrdiff_t fmt_utf8_invalid(const unsigned char *s, const unsigned char *e)
 {
 	const unsigned char *p = s;
 	while (p < e) {
@@ -191,7 +190,7 @@ static uint32_t count_nl(const char *s, const char *e)
 /* Checks [s, e) for UTF-8; reports the first bad byte at its physical line. */
 static bool utf8_ok(fmt_csv *c, const char *s, const char *e, jos_errlist *errs)
 {
-	ptrdiff_t bad = utf8_invalid((const unsigned char *)s, (const unsigned char *)e);
+	ptrdiff_t bad = fmt_utf8_invalid((const unsigned char *)s, (const unsigned char *)e);
 	if (bad < 0)
 		return true;
 	problem(errs, c, c->line + count_nl(s, s + bad),
