@@ -90,7 +90,7 @@ void fmt_rb_html(fmt_rbuf *b, const char *s)
 void fmt_rb_md(fmt_rbuf *b, const char *s)
 {
 	for (const char *p = s; *p; p++) {
-		if (*p == '|' || *p == '\\')
+		if (strchr("|\\*_`<>[]", *p))
 			fmt_rb_put(b, "\\", 1);
 		if (*p == '\r' || *p == '\n')
 			fmt_rb_put(b, " ", 1);

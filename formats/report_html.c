@@ -56,7 +56,7 @@ static void totals_cells(fmt_rbuf *b, const scn_result *r, const scn_totals *t,
 	share_text(b, r, t->recovered);
 	fmt_rb_fmt(b, "</td><td class=\"n\">%zu</td>", t->paying);
 	fmt_rb_fmt(b, "<td class=\"n\">%s</td><td>", jos_cents_format(num, t->largest));
-	fmt_rb_html(b, fmt_report_payer(who, sizeof who, r, t));
+	fmt_rb_html(b, t->largest_muni >= 0 ? fmt_report_payer(who, sizeof who, r, t) : "nobody");
 	fmt_rb_str(b, "</td></tr>\n");
 }
 

@@ -23,7 +23,8 @@ void fmt_rb_fmt(fmt_rbuf *b, const char *fmt, ...) JOS_PRINTF(2, 3);
 void fmt_rb_csv(fmt_rbuf *b, const char *s);
 /* Text for HTML content and attribute values: & < > " ' escaped. */
 void fmt_rb_html(fmt_rbuf *b, const char *s);
-/* Text for a Markdown table cell: | and \ escaped, line breaks as spaces. */
+/* Text for a Markdown table cell: | \ * _ ` < > [ ] escaped with a backslash (so no
+ * name turns into a tag, a link or emphasis), line breaks as spaces. */
 void fmt_rb_md(fmt_rbuf *b, const char *s);
 /* Hands the text to *out (malloc'd, NUL-terminated) or fails with JOS_ENOMEM. */
 int fmt_rb_finish(fmt_rbuf *b, char **out, size_t *outlen, jos_err *err);

@@ -29,7 +29,7 @@ static void totals_cells(fmt_rbuf *b, const scn_result *r, const scn_totals *t,
 	fmt_rb_fmt(b, " %s%s |", num[0] ? num : "n/a", num[0] ? " %" : "");
 	fmt_rb_fmt(b, " %zu |", t->paying);
 	fmt_rb_fmt(b, " %s | ", jos_cents_format(num, t->largest));
-	fmt_rb_md(b, fmt_report_payer(who, sizeof who, r, t));
+	fmt_rb_md(b, t->largest_muni >= 0 ? fmt_report_payer(who, sizeof who, r, t) : "nobody");
 	fmt_rb_str(b, " |\n");
 }
 
