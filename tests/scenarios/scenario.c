@@ -167,7 +167,7 @@ static void test_scn_scenario__every_error_at_its_line(void **state)
 			   "values = 1, 2\n"               /* 30 */
 			   "step = 1\n";                   /* 31 */
 	const char *const want[] = {
-		"neg.ini:1: stands before any section",
+		"neg.ini:1: is outside any section",
 		"neg.ini:4: baseline 'Z' is not a variant",
 		"neg.ini:5: apply_to must be 'all' or 'agreements'",
 		"neg.ini:6: unknown option 'colour' in [scenario]",
