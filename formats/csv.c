@@ -125,9 +125,12 @@ static void set_separator(fmt_csv *c, char sep)
 	c->cls[0] = CL_NUL;
 }
 
-static int push_field(fmt_csv *c, size_t *nf, const char *s, const char *e)
+/* Appends the trimmed field [s, e) to the record; grows c->f only for a record with
+ * more fields than any before (so not per row). */
+static inline int push_field(fmt_csv *c, size_t *nf, const char *s, const char *e)
 {
-	if (*nf == c->fcap && jos_grow((void **)&c->f, &c->fcap, *nf + 1, sizeof *c->f) != JOS_OK)
+	if (*nf == c->fcap &&
+	    jos_grow((void **)&c->f, &c->fcap, *nf + 1, sizeof *c->f) != JOS_OK)
 		return JOS_ENOMEM;
 	while (s < e && jos_isblank(*s))
 		s++;
@@ -225,15 +228,18 @@ static int skip_line(fmt_csv *c, jos_errlist *errs)
  * (or to len at end of file). Never writes. Returns REC_OK, REC_AGAIN (need more
  * bytes) or REC_BAD (unterminated quote, or a NUL: reported, *end set past it).
  */
-static int scan_quoted(fmt_csv *c, char **end, const char **nul)
+static int scan_quoted(fmt_csv *c, char **end, const char **nul, bool *high)
 {
 	char *p = c->buf + c->pos, *e = c->buf + c->len;
 	bool start = true, inq = false;
 	*nul = NULL;
+	*high = false;
 	for (; p < e; p++) {
 		char ch = *p;
 		if (ch == '\0' && !*nul)
 			*nul = p;
+		if ((unsigned char)ch >= 0x80)
+			*high = true;
 		if (inq) {
 			if (ch == '"') {
 				if (p + 1 == e && !c->eof)
@@ -393,7 +399,7 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 	slow: {
 			char *end;
 			const char *nul;
-			int rc = scan_quoted(c, &end, &nul);
+			int rc = scan_quoted(c, &end, &nul, &high);
 			if (rc == REC_AGAIN) {
 				rc = refill(c, errs);
 				if (rc != JOS_OK)
@@ -412,7 +418,7 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 			if (nul) {
 				problem(errs, c, c->line + count_nl(rs, nul),
 					"NUL byte: the file must be UTF-8 text");
-			} else if (utf8_ok(c, rs, end, errs)) {
+			} else if (!high || utf8_ok(c, rs, end, errs)) {
 				char *e = end;
 				if (e > rs && e[-1] == '\r')
 					e--;

@@ -196,6 +196,8 @@ static void test_fmt_csv__quoted_separators_quotes_newlines(void **state)
 	EXPECT("a,b,c\n\"\", \"x\" ,\"\"\n", "H1:a|b|c\n 2:|x|\n", "");
 	/* a bare quote inside an unquoted field is kept */
 	EXPECT("a,b\n12\"5,x\"y\"\n", "H1:a|b\n 2:12\"5|x\"y\"\n", "");
+	/* UTF-8 inside a quoted field */
+	EXPECT("a,b\n\"Zo\xc3\xa9, terwoude\",1\n", "H1:a|b\n 2:Zo\xc3\xa9, terwoude|1\n", "");
 	/* a quoted header */
 	EXPECT("\"a,1\",\"b\"\"\"\nx,y\n", "H1:a,1|b\"\n 2:x|y\n", "");
 }
