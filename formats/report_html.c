@@ -98,11 +98,12 @@ static void chart_munis(fmt_rbuf *b, const scn_result *r)
 	const long left = 90, top = 20, h = 240, barw = 14, gap = 18;
 	long groupw = (long)sc->nvariants * barw + gap;
 	long plotw = (long)r->nmunis * groupw + gap;
-	long legx = left + plotw + 20;
-	long width = legx + 260, height = top + h + 60;
-	long lh = top + (long)sc->nvariants * 18 + 20;
-	if (height < lh)
-		height = lh;
+	long width = left + plotw + 20;
+	if (width < 720)
+		width = 720;
+	/* the legend goes under the axis, one line per variant: long labels fit */
+	long legy = top + h + 32;
+	long height = legy + (long)sc->nvariants * 18 + 10;
 	fmt_rb_fmt(b, "<svg width=\"%ld\" height=\"%ld\" viewBox=\"0 0 %ld %ld\" role=\"img\" "
 		   "aria-label=\"Net amount per municipality and variant\">\n",
 		   width, height, width, height);
@@ -128,7 +129,7 @@ static void chart_munis(fmt_rbuf *b, const scn_result *r)
 	}
 	fmt_rb_fmt(b, "<line x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\" class=\"axis\"/>\n", left,
 		   top + h, left + plotw, top + h);
-	legend(b, sc, legx, top);
+	legend(b, sc, left, legy);
 	fmt_rb_str(b, "</svg>\n");
 }
 
@@ -140,9 +141,11 @@ static void chart_variants(fmt_rbuf *b, const scn_result *r)
 	for (size_t v = 0; v < sc->nvariants; v++)
 		if (r->totals[v].recovered > max)
 			max = r->totals[v].recovered;
-	const long left = 90, top = 30, h = 220, barw = 60, gap = 40;
+	const long left = 90, top = 40, h = 220, barw = 60, gap = 40;
 	long plotw = (long)sc->nvariants * (barw + gap) + gap;
 	long width = left + plotw + 40, height = top + h + 60;
+	if (width < 420)
+		width = 420;
 	fmt_rb_fmt(b, "<svg width=\"%ld\" height=\"%ld\" viewBox=\"0 0 %ld %ld\" role=\"img\" "
 		   "aria-label=\"Total recovered and share per variant\">\n",
 		   width, height, width, height);
@@ -151,8 +154,11 @@ static void chart_variants(fmt_rbuf *b, const scn_result *r)
 		long y = top + h - scale(r->outside_cost, max, h);
 		fmt_rb_fmt(b, "<line x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\" class=\"ref\"/>",
 			   left, y, left + plotw, y);
-		fmt_rb_fmt(b, "<text x=\"%ld\" y=\"%ld\" text-anchor=\"end\">outside pupils' cost %s"
-			   "</text>\n", left + plotw, y - 4, jos_cents_format(num, r->outside_cost));
+		/* its key under the axis, so it never runs into the bars' labels */
+		fmt_rb_fmt(b, "<line x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\" class=\"ref\"/>",
+			   left, top + h + 40, left + 24, top + h + 40);
+		fmt_rb_fmt(b, "<text x=\"%ld\" y=\"%ld\">outside pupils' cost %s (100 %%)</text>\n",
+			   left + 30, top + h + 44, jos_cents_format(num, r->outside_cost));
 	}
 	for (size_t v = 0; v < sc->nvariants; v++) {
 		const scn_totals *t = &r->totals[v];
