@@ -22,15 +22,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void totals_of(scn_totals *t, const scn_result *r, const eng_key_result *kr)
+/* The totals of one key over the covered municipalities. Sums of cents stay far inside
+ * int64 (each N is at most the sum of C(s), which the engine holds in int64), but they
+ * are checked anyway: nothing may wrap. */
+static int totals_of(scn_totals *t, const scn_result *r, const eng_key_result *kr, jos_err *err)
 {
 	memset(t, 0, sizeof *t);
 	t->largest_muni = -1;
 	for (size_t i = 0; i < r->nmunis; i++) {
 		uint16_t mi = r->munis[i];
 		jos_cents n = kr->muni_net[mi];
-		t->recovered += n;
-		t->gross += kr->muni_gross[mi];
+		if (jos_add64(&t->recovered, t->recovered, n) ||
+		    jos_add64(&t->gross, t->gross, kr->muni_gross[mi]))
+			return jos_err_set(err, JOS_EOVERFLOW, NULL, 0,
+					   "scenario totals exceed the range of amounts");
 		if (n > 0) {
 			t->paying++;
 			/* munis are by code: strict > keeps the smaller code on a tie */
@@ -40,22 +45,6 @@ static void totals_of(scn_totals *t, const scn_result *r, const eng_key_result *
 			}
 		}
 	}
-}
-
-/* Sums of cents over municipalities stay far inside int64 (each N <= sum of C(s),
- * which the engine already holds in int64), but check anyway: nothing may wrap. */
-static int totals_checked(scn_totals *t, const scn_result *r, const eng_key_result *kr,
-			  jos_err *err)
-{
-	jos_cents rec = 0, gross = 0;
-	for (size_t i = 0; i < r->nmunis; i++) {
-		uint16_t mi = r->munis[i];
-		if (jos_add64(&rec, rec, kr->muni_net[mi]) ||
-		    jos_add64(&gross, gross, kr->muni_gross[mi]))
-			return jos_err_set(err, JOS_EOVERFLOW, NULL, 0,
-					   "scenario totals exceed the range of amounts");
-	}
-	totals_of(t, r, kr);
 	return JOS_OK;
 }
 
@@ -133,7 +122,7 @@ int scn_run(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, jos
 			c->net = kr->muni_net[mi];
 			c->status = kr->muni_status[mi];
 		}
-		rc = totals_checked(&r->totals[v], r, kr, err);
+		rc = totals_of(&r->totals[v], r, kr, err);
 		eng_key_result_free(kr);
 		kr = NULL;
 		if (rc != JOS_OK)
@@ -157,7 +146,7 @@ int scn_run(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, jos
 			rc = eng_key_apply(&kr, ds, m, &sc->sweep.keys[k], err);
 			if (rc != JOS_OK)
 				goto done;
-			rc = totals_checked(&r->sweep_totals[k], r, kr, err);
+			rc = totals_of(&r->sweep_totals[k], r, kr, err);
 			eng_key_result_free(kr);
 			kr = NULL;
 			if (rc != JOS_OK)
