@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "scenarios/scenarios.h"
 #include "support/dsbuild.h"
 
@@ -244,6 +245,64 @@ static void test_scn_runner__sweep_replaces_weight(void **state)
 	eng_dataset_free(ds);
 }
 
+/* On a bundled example region: one variant per settlement key; every statement row of
+ * the settlement equals the variant of its key, and every no_agreement row's exposure
+ * equals the default key's gross. */
+static void test_scn_runner__example_region_matches_settlement(void **state)
+{
+	(void)state;
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	jos_err err;
+	char text[4096] = "";
+	jos_errlist_init(&errs);
+	if (fmt_dataset_load(&ds, "scenarios/holland-rijnland", &errs) != JOS_OK) {
+		eng_dataset_free(ds);
+		jos_errlist_free(&errs);
+		skip(); /* the example region is not there (run from the repository root) */
+	}
+	for (size_t k = 0; k < ds->nkeys; k++) {
+		size_t n = strlen(text);
+		snprintf(text + n, sizeof text - n, "[variant V%zu]\nkey = %s\n", k, ds->keys[k].id);
+	}
+	scn_scenario *sc = parse(text, ds);
+	scn_result *r = run(ds, sc);
+	eng_settlement *s = NULL;
+	assert_int_equal(eng_settle(&s, ds, &errs, &err), JOS_OK);
+	size_t statements = 0, exposures = 0;
+	for (size_t k = 0; k < s->nrows; k++) {
+		const eng_row *row = &s->rows[k];
+		size_t i = 0;
+		while (i < r->nmunis && r->munis[i] != row->muni)
+			i++;
+		if (ds->munis[row->muni].in_region) {
+			assert_int_equal(i, r->nmunis); /* never covered */
+			continue;
+		}
+		assert_true(i < r->nmunis);
+		assert_int_equal(r->pupils[i], row->pupils);
+		assert_int_equal(r->pupil_days[i], row->pupil_days);
+		const scn_cell *c = scn_result_cell(r, (size_t)row->key, i);
+		assert_int_equal(c->gross, row->gross);
+		if (row->statement) {
+			assert_int_equal(c->net, row->net);
+			assert_int_equal(c->status, row->status);
+			statements++;
+		} else {
+			assert_int_equal(row->status, JOS_STATUS_NO_AGREEMENT);
+			assert_int_equal(row->key, ds->set.default_key_idx);
+			exposures++;
+		}
+	}
+	assert_true(statements > 0);
+	print_message("compared %zu statements and %zu exposures\n", statements, exposures);
+	eng_settlement_free(s);
+	scn_result_free(r);
+	scn_scenario_free(sc);
+	jos_errlist_free(&errs);
+	eng_dataset_free(ds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_scn_runner__apply_to_agreements),
 		cmocka_unit_test(test_scn_runner__variant_equals_settlement),
 		cmocka_unit_test(test_scn_runner__sweep_replaces_weight),
+		cmocka_unit_test(test_scn_runner__example_region_matches_settlement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
