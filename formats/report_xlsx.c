@@ -17,6 +17,8 @@
  */
 #include "formats/report_int.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -268,6 +270,12 @@ int fmt_report_xlsx(const char *path, const scn_result *r, jos_err *err)
 {
 	xctx x;
 	memset(&x, 0, sizeof x);
+	/* libxlsxwriter prints its own message when it cannot create the file: find out
+	 * first, quietly, by creating it ourselves (it is rewritten by workbook_close) */
+	FILE *probe = fopen(path, "wb");
+	if (!probe)
+		return jos_err_set(err, JOS_EIO, path, 0, "cannot write: %s", strerror(errno));
+	fclose(probe);
 	x.wb = workbook_new(path);
 	if (!x.wb)
 		return jos_err_set(err, JOS_EIO, path, 0, "cannot create the workbook");
