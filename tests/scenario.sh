@@ -133,6 +133,28 @@ for r, x in zip(rows, xl):
     assert ("| %s |" % r["net"]) in md and (">%s<" % r["net"]) in html
 PYEOF
 
+# ---- a 100-value sweep, and the bundled example regions ------------------------------
+{
+	printf '[variant A]\nkey = standard\n[sweep]\nvariant = A\nparameter = discount\nvalues = '
+	for i in $(seq 0 99); do printf '%s0.%02d' "$([ "$i" -gt 0 ] && echo ', ')" "$i"; done
+	printf '\n'
+} >"$TMP/sweep100.ini"
+jos scenario "$CASE/data" "$TMP/sweep100.ini" -o "$TMP/sweep100.csv" >/dev/null 2>"$TMP/err"
+check "100-value sweep: exit 0" test $? -eq 0
+check "100-value sweep: 100 SWEEP rows" test "$(grep -c ',SWEEP,' "$TMP/sweep100.csv")" -eq 100
+# discount 0.37 on 8333.33 at 0200 (5833.33) and 0300 (2500.00): 3675.00 + 1575.00
+check "100-value sweep: discount 0.37 to the cent" grep -q ',SWEEP,,4,4.0000,8333.33,5250.00,.*,discount,0.37$' "$TMP/sweep100.csv"
+for ini in "$HERE"/../scenarios/*/scenario.ini; do
+	[ -e "$ini" ] || continue
+	region=$(dirname "$ini")
+	name=$(basename "$region")
+	for ext in html xlsx; do
+		jos scenario "$region" "$ini" -o "$TMP/$name.$ext" >/dev/null 2>"$TMP/err"
+		check "example $name: scenario -o .$ext" test $? -eq 0
+	done
+	check "example $name: html well-formed" xmllint --noout "$TMP/$name.html"
+done
+
 # ---- usage and data errors -----------------------------------------------------------
 jos scenario "$CASE/data" "$CASE/scenario.ini" -o "$TMP/report.txt" >/dev/null 2>"$TMP/err"
 check "unknown extension: exit 2" test $? -eq 2
