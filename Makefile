@@ -37,6 +37,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 GEN_SRC  := $(wildcard scenarios/gen/*.c)
 BIN      := bin/jos-settle
 
+.SECONDARY: $(TEST_SUPPORT_OBJ)
 .PHONY: all deps test unit e2e check valgrind demo bench clean
 all: deps $(BIN)
 
@@ -57,11 +58,13 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libjos.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(BIN): $(BUILD)/engine/main.o $(BUILD)/libjos.a
 	@mkdir -p $(dir $@)
@@ -69,7 +72,8 @@ $(BIN): $(BUILD)/engine/main.o $(BUILD)/libjos.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libjos.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
+	@echo "  TEST    $<"
+	@$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/gen: $(GEN_SRC) $(BUILD)/libjos.a
 	$(CC) $(CFLAGS) -o $@ $(GEN_SRC) $(BUILD)/libjos.a $(PKG_LIBS)

@@ -110,8 +110,12 @@ size_t eng_dataset_validate(const jos_dataset *ds, jos_errlist *errs);
 /* ---- measures ------------------------------------------------------------- */
 
 /* Key-independent aggregates per (school, municipality) cell with at least one
- * enrolment. Weights differ per key, so the measure is kept per category: the
- * weighted measure of a cell under key k is sum over its catx of weight_k(cat) * x. */
+ * enrolment with d_e > 0 (or, under headcount, active on count_date). Weights differ
+ * per key, so the measure is kept per category: the weighted measure of a cell under
+ * key k is sum over its catx of weight_k(cat) * x. Under headcount a cell can have
+ * pupils = 0 and x = 0 (its pupils left before count_date): it keeps its pupil_days,
+ * has a 0 share under every method and is not a statement line. muni_pupil_days is
+ * the sum of d_e over all the municipality's enrolments (PupilYears = that / D). */
 typedef struct {
 	uint16_t category;
 	int64_t x;        /* days: sum of d_e; headcount: enrolments active on count_date */

@@ -10,18 +10,20 @@
  * but it is not a statement line (eng_row_lines wants pupils >= 1) and its shares are
  * 0 under every method because its measure is 0. Under days every cell has pupils >= 1.
  *
- * Cost: O(n + S + M + P + C) time, no allocation per enrolment. Enrolment indices are
- * radix-sorted (counting sort, least significant key first) by category, municipality,
- * school, which gives the cells in (school, municipality) order and their categories
- * sorted. Distinct pupils come from a counting sort by the dense pupil number: each
- * pupil has a handful of enrolments, deduplicated in place (sorted when there are many).
+ * Cost: O(n + S + M + P + C) time plus a sort of the few pupils with several counted
+ * enrolments; no allocation per enrolment; the enrolments are read sequentially (three
+ * passes), which matters more than anything else at 2.5 M rows. A pupil with one
+ * counted enrolment (nearly all) is distinct everywhere; the others are grouped by
+ * pupil and deduplicated. The included enrolments are then scattered by school into
+ * 8-byte records, and within each school grouped by municipality and by category
+ * with dense counters that are reset after each group.
  */
 #include "engine/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_COUNTED = 1, F_CELL_FIRST = 2, F_MUNI_FIRST = 4 };
+enum { F_COUNTED = 1, F_CELL_FIRST = 2, F_MUNI_FIRST = 4, F_INCLUDED = 8 };
 
 static int64_t enrol_days(const jos_enrolment *e, jos_day ps, jos_day pe)
 {
@@ -42,19 +44,6 @@ static int pk_cmp(const void *pa, const void *pb)
 		return a->key < b->key ? -1 : 1;
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
-
-/* Stable counting sort of src[0..n) into dst by key(idx) in [0, nkeys). cnt has
- * nkeys + 1 entries. */
-#define COUNTING_SORT(dst, src, n, cnt, nkeys, KEY)                                 \
-	do {                                                                        \
-		memset((cnt), 0, ((size_t)(nkeys) + 1) * sizeof *(cnt));            \
-		for (size_t i_ = 0; i_ < (n); i_++)                                 \
-			(cnt)[(size_t)(KEY((src)[i_])) + 1]++;                     \
-		for (size_t k_ = 0; k_ < (size_t)(nkeys); k_++)                     \
-			(cnt)[k_ + 1] += (cnt)[k_];                                 \
-		for (size_t i_ = 0; i_ < (n); i_++)                                 \
-			(dst)[(cnt)[(size_t)(KEY((src)[i_]))]++] = (src)[i_];      \
-	} while (0)
 
 void eng_measures_free(eng_measures *m)
 {
@@ -112,6 +101,42 @@ static int dedupe_pupil(const jos_dataset *ds, uint8_t *flags, const uint32_t *g
 	return JOS_OK;
 }
 
+/* One included enrolment, scattered by school: 8 bytes, read sequentially after. */
+typedef struct {
+	uint16_t muni, cat;
+	uint32_t dfl;    /* d_e in the low 28 bits, flags above */
+} rec_t;
+
+#define REC_DAYS(r) ((int64_t)((r).dfl & 0x0FFFFFFFu))
+#define REC_FLAGS(r) ((r).dfl >> 28)
+
+static int u16_cmp(const void *pa, const void *pb)
+{
+	uint16_t a = *(const uint16_t *)pa, b = *(const uint16_t *)pb;
+	return (a > b) - (a < b);
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+static void sort_u16(uint16_t *v, size_t n)
+{
+	if (n > 16) {
+		qsort(v, n, sizeof *v, u16_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint16_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err)
 {
 	const jos_enrolment *E = ds->enrol;
@@ -120,158 +145,187 @@ int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err)
 	const jos_day ps = ds->set.period_start, pe = ds->set.period_end, cd = ds->set.count_date;
 	const bool headcount = ds->set.measure == JOS_MEASURE_HEADCOUNT;
 	eng_measures *m = NULL;
-	uint32_t *a = NULL, *b = NULL, *cnt = NULL;
-	uint8_t *flags = NULL;
-	pk_item *tmp = NULL;
-	size_t tmpcap = 0, k = 0, nc = 0;
+	uint8_t *flags = NULL, *pcnt = NULL;
+	uint32_t *spos = NULL, *mcnt = NULL, *mpos = NULL, *ccnt = NULL, *g = NULL, *cidx = NULL;
+	uint16_t *tm = NULL, *tc = NULL;
+	uint64_t *multi = NULL;
+	int64_t *cx = NULL;
+	rec_t *rec = NULL, *tmp = NULL;
+	pk_item *pk = NULL;
+	size_t pkcap = 0, k = 0, nmulti = 0, cellcap = 0, catxcap = 0;
 	int rc = JOS_OK;
 
 	*out = NULL;
 	if (eng_period_days(ds) <= 0)
 		return jos_err_set(err, JOS_EINVALID, "settlement.ini", ds->set.line_period,
 				   "period_end lies before period_start");
+	if (eng_period_days(ds) >= 0x0FFFFFFF)
+		return jos_err_set(err, JOS_EOVERFLOW, "settlement.ini", ds->set.line_period,
+				   "the period is too long");
 	if (n >= UINT32_MAX || P >= UINT32_MAX || S >= UINT32_MAX)
 		return jos_err_set(err, JOS_EOVERFLOW, NULL, 0,
 				   "too many enrolments, pupils or schools (at most %u)",
 				   (unsigned)(UINT32_MAX - 1));
 	for (size_t i = 0; i < n; i++)
 		if (E[i].school >= S || E[i].residence >= NM || E[i].pupil >= P ||
-		    (ds->ncategories && E[i].category >= ds->ncategories) ||
-		    (!ds->ncategories && E[i].category != 0))
+		    E[i].category >= NC)
 			return jos_err_set(err, JOS_EINTERNAL, "enrolments.csv", E[i].line,
 					   "enrolment refers to an unknown school, municipality, "
 					   "pupil or category");
 
-	size_t maxkeys = S > NM ? S : NM;
-	if (NC > maxkeys)
-		maxkeys = NC;
-	if (P > maxkeys)
-		maxkeys = P;
-	if (!(m = calloc(1, sizeof *m)) || !(a = malloc((n ? n : 1) * sizeof *a)) ||
-	    !(b = malloc((n ? n : 1) * sizeof *b)) || !(flags = calloc(n ? n : 1, 1)) ||
-	    !(cnt = malloc((maxkeys + 2) * sizeof *cnt)) ||
+#define NZ(x) ((x) ? (x) : 1)
+	if (!(m = calloc(1, sizeof *m)) || !(flags = calloc(NZ(n), 1)) ||
+	    !(pcnt = calloc(NZ(P), 1)) || !(spos = calloc(S + 1, sizeof *spos)) ||
+	    !(mcnt = calloc(NZ(NM), sizeof *mcnt)) || !(mpos = calloc(NZ(NM), sizeof *mpos)) ||
+	    !(tm = malloc(NZ(NM) * sizeof *tm)) || !(ccnt = calloc(NC, sizeof *ccnt)) ||
+	    !(cx = calloc(NC, sizeof *cx)) || !(tc = malloc(NC * sizeof *tc)) ||
 	    !(m->school_first = calloc(S + 1, sizeof *m->school_first)) ||
 	    !(m->muni_first = calloc(NM + 1, sizeof *m->muni_first)) ||
-	    !(m->muni_pupils = calloc(NM ? NM : 1, sizeof *m->muni_pupils)) ||
-	    !(m->muni_pupil_days = calloc(NM ? NM : 1, sizeof *m->muni_pupil_days))) {
-		rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory computing the measures");
-		goto done;
-	}
+	    !(m->muni_pupils = calloc(NZ(NM), sizeof *m->muni_pupils)) ||
+	    !(m->muni_pupil_days = calloc(NZ(NM), sizeof *m->muni_pupil_days)))
+		goto oom;
 	m->period_days = eng_period_days(ds);
 	m->measure = ds->set.measure;
 
-	/* 1. the enrolments that make cells; which of them the measure counts */
+	/* 1. which enrolments make cells, which the measure counts; per school and per
+	 *    pupil counts (sequential over the enrolments) */
 	for (size_t i = 0; i < n; i++) {
 		int64_t d = enrol_days(&E[i], ps, pe);
 		bool counted = headcount ? (E[i].start <= cd && cd <= E[i].end) : d > 0;
 		if (d > 0 || counted) {
-			a[k++] = (uint32_t)i;
-			if (counted) {
-				flags[i] = F_COUNTED;
-				b[nc++] = (uint32_t)i;
-			}
+			flags[i] = F_INCLUDED | (counted ? F_COUNTED : 0);
+			spos[E[i].school + 1]++;
+			k++;
+			if (counted && pcnt[E[i].pupil] < 2)
+				pcnt[E[i].pupil]++;
 		}
 	}
 
-	/* 2. distinct pupils: the counted enrolments (b) grouped by pupil */
-	{
-		uint32_t *byp = malloc((nc ? nc : 1) * sizeof *byp);
-		if (!byp) {
-			rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory computing the measures");
-			goto done;
+	/* 2. distinct pupils: a pupil with one counted enrolment is first everywhere;
+	 *    the others (movers, leavers who return) are grouped by pupil and deduplicated */
+	for (size_t i = 0; i < n; i++)
+		if (flags[i] & F_COUNTED) {
+			if (pcnt[E[i].pupil] == 1)
+				flags[i] |= F_CELL_FIRST | F_MUNI_FIRST;
+			else
+				nmulti++;
 		}
-#define PUPIL_OF(i) (E[(i)].pupil)
-		COUNTING_SORT(byp, b, nc, cnt, P, PUPIL_OF);
-#undef PUPIL_OF
-		/* after the scatter, cnt[p] is the end of pupil p's group */
-		size_t start = 0;
-		for (size_t p = 0; p < P && rc == JOS_OK; p++) {
-			size_t end = cnt[p];
-			if (end - start == 1)
-				flags[byp[start]] |= F_CELL_FIRST | F_MUNI_FIRST;
-			else if (end > start)
-				rc = dedupe_pupil(ds, flags, byp + start, end - start, &tmp, &tmpcap);
-			start = end;
-		}
-		free(byp);
-		if (rc != JOS_OK) {
-			rc = jos_err_set(err, rc, NULL, 0, "out of memory computing the measures");
-			goto done;
+	if (nmulti) {
+		if (!(multi = malloc(nmulti * sizeof *multi)) || !(g = malloc(nmulti * sizeof *g)))
+			goto oom;
+		size_t j = 0;
+		for (size_t i = 0; i < n; i++)
+			if ((flags[i] & F_COUNTED) && pcnt[E[i].pupil] == 2)
+				multi[j++] = (uint64_t)E[i].pupil << 32 | i;
+		qsort(multi, nmulti, sizeof *multi, u64_cmp);
+		for (size_t a = 0, b; a < nmulti; a = b) {
+			for (b = a; b < nmulti && multi[b] >> 32 == multi[a] >> 32; b++)
+				g[b - a] = (uint32_t)multi[b];
+			if ((rc = dedupe_pupil(ds, flags, g, b - a, &pk, &pkcap)) != JOS_OK)
+				goto oom;
 		}
 	}
 
-	/* 3. order by (school, muni, category): LSD counting sorts a -> b -> a -> b */
-#define CAT_OF(i) (E[(i)].category)
-#define MUNI_OF(i) (E[(i)].residence)
-#define SCHOOL_OF(i) (E[(i)].school)
-	COUNTING_SORT(b, a, k, cnt, NC, CAT_OF);
-	COUNTING_SORT(a, b, k, cnt, NM, MUNI_OF);
-	COUNTING_SORT(b, a, k, cnt, S, SCHOOL_OF);
+	/* 3. scatter the included enrolments by school into compact records */
+	if (!(rec = malloc(NZ(k) * sizeof *rec)) || !(tmp = malloc(NZ(k) * sizeof *tmp)))
+		goto oom;
+	for (size_t s = 0; s < S; s++)
+		spos[s + 1] += spos[s];
+	for (size_t i = 0; i < n; i++)
+		if (flags[i] & F_INCLUDED) {
+			rec_t *r = &rec[spos[E[i].school]++];
+			r->muni = E[i].residence;
+			r->cat = E[i].category;
+			r->dfl = (uint32_t)enrol_days(&E[i], ps, pe) | (uint32_t)(flags[i] & 0x0F) << 28;
+		}
+	free(flags);
+	flags = NULL;
 
-	/* 4. cells and their categories: count, then fill */
-	size_t ncells = 0, ncatx = 0;
-	for (size_t i = 0; i < k; i++) {
-		const jos_enrolment *e = &E[b[i]], *f = i ? &E[b[i - 1]] : NULL;
-		bool new_cell = !f || f->school != e->school || f->residence != e->residence;
-		ncells += new_cell;
-		ncatx += new_cell || f->category != e->category;
-	}
-	m->cells = calloc(ncells ? ncells : 1, sizeof *m->cells);
-	m->catx = calloc(ncatx ? ncatx : 1, sizeof *m->catx);
-	m->by_muni = malloc((ncells ? ncells : 1) * sizeof *m->by_muni);
-	if (!m->cells || !m->catx || !m->by_muni) {
-		rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory computing the measures");
-		goto done;
-	}
-	eng_cell *cell = NULL;
-	eng_catx *cx = NULL;
-	for (size_t i = 0; i < k; i++) {
-		const jos_enrolment *e = &E[b[i]], *f = i ? &E[b[i - 1]] : NULL;
-		bool new_cell = !f || f->school != e->school || f->residence != e->residence;
-		if (new_cell) {
-			cell = &m->cells[m->ncells++];
-			cell->school = e->school;
-			cell->muni = e->residence;
+	/* 4. per school (spos[s] is now the end of school s): group by municipality,
+	 *    then by category, with dense counters reset after each group */
+	for (size_t s = 0, b0 = 0; s < S; b0 = spos[s], s++) {
+		size_t b1 = spos[s], nt = 0;
+		for (size_t i = b0; i < b1; i++)
+			if (mcnt[rec[i].muni]++ == 0)
+				tm[nt++] = rec[i].muni;
+		sort_u16(tm, nt);
+		for (size_t t = 0, off = b0; t < nt; t++) {
+			mpos[tm[t]] = (uint32_t)off;
+			off += mcnt[tm[t]];
+		}
+		for (size_t i = b0; i < b1; i++)
+			tmp[mpos[rec[i].muni]++] = rec[i];
+		for (size_t t = 0; t < nt; t++) {
+			uint16_t mu = tm[t];
+			size_t ge = mpos[mu], gs = ge - mcnt[mu], ntc = 0;
+			mcnt[mu] = 0;
+			if (jos_grow((void **)&m->cells, &cellcap, m->ncells + 1, sizeof *m->cells))
+				goto oom;
+			eng_cell *cell = &m->cells[m->ncells++];
+			memset(cell, 0, sizeof *cell);
+			cell->school = (uint32_t)s;
+			cell->muni = mu;
 			cell->cat_first = (uint32_t)m->ncatx;
+			for (size_t i = gs; i < ge; i++) {
+				unsigned fl = REC_FLAGS(tmp[i]);
+				int64_t d = REC_DAYS(tmp[i]);
+				uint16_t c = tmp[i].cat;
+				if (ccnt[c]++ == 0)
+					tc[ntc++] = c;
+				cx[c] += headcount ? ((fl & F_COUNTED) != 0) : d;
+				cell->pupil_days += d;
+				cell->pupils += (fl & F_CELL_FIRST) != 0;
+				m->muni_pupils[mu] += (fl & F_MUNI_FIRST) != 0;
+			}
+			m->muni_pupil_days[mu] += cell->pupil_days;
+			sort_u16(tc, ntc);
+			if (jos_grow((void **)&m->catx, &catxcap, m->ncatx + ntc, sizeof *m->catx))
+				goto oom;
+			for (size_t j = 0; j < ntc; j++) {
+				m->catx[m->ncatx].category = tc[j];
+				m->catx[m->ncatx++].x = cx[tc[j]];
+				ccnt[tc[j]] = 0;
+				cx[tc[j]] = 0;
+			}
+			cell->ncat = (uint32_t)ntc;
 		}
-		if (new_cell || f->category != e->category) {
-			cx = &m->catx[m->ncatx++];
-			cx->category = e->category;
-			cell->ncat++;
-		}
-		int64_t d = enrol_days(e, ps, pe);
-		uint8_t fl = flags[b[i]];
-		cx->x += headcount ? (fl & F_COUNTED ? 1 : 0) : d;
-		cell->pupil_days += d;
-		cell->pupils += (fl & F_CELL_FIRST) != 0;
-		m->muni_pupils[e->residence] += (fl & F_MUNI_FIRST) != 0;
-		m->muni_pupil_days[e->residence] += d;
 	}
 
-	/* 5. indices: cells per school; cells by (muni, school) */
-	for (size_t c = 0; c < m->ncells; c++)
+	/* 5. indices: cells per school; cells by (municipality, school) */
+	if (!(m->by_muni = malloc(NZ(m->ncells) * sizeof *m->by_muni)))
+		goto oom;
+	for (size_t c = 0; c < m->ncells; c++) {
 		m->school_first[m->cells[c].school + 1]++;
+		m->muni_first[m->cells[c].muni + 1]++;
+	}
 	for (size_t s = 0; s < S; s++)
 		m->school_first[s + 1] += m->school_first[s];
-	for (size_t c = 0; c < m->ncells; c++)
-		a[c] = (uint32_t)c;
-#define CELL_MUNI(c) (m->cells[(c)].muni)
-	COUNTING_SORT(m->by_muni, a, m->ncells, cnt, NM, CELL_MUNI);
-#undef CELL_MUNI
-	for (size_t c = 0; c < m->ncells; c++)
-		m->muni_first[m->cells[c].muni + 1]++;
 	for (size_t mu = 0; mu < NM; mu++)
 		m->muni_first[mu + 1] += m->muni_first[mu];
-#undef CAT_OF
-#undef MUNI_OF
-#undef SCHOOL_OF
-
+	cidx = mpos;   /* reuse: next free slot per municipality */
+	for (size_t mu = 0; mu < NM; mu++)
+		cidx[mu] = m->muni_first[mu];
+	for (size_t c = 0; c < m->ncells; c++)   /* cells are in school order: stable */
+		m->by_muni[cidx[m->cells[c].muni]++] = (uint32_t)c;
+#undef NZ
+	goto done;
+oom:
+	rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory computing the measures");
 done:
-	free(a);
-	free(b);
-	free(cnt);
 	free(flags);
+	free(pcnt);
+	free(spos);
+	free(mcnt);
+	free(mpos);
+	free(tm);
+	free(ccnt);
+	free(cx);
+	free(tc);
+	free(multi);
+	free(g);
+	free(rec);
 	free(tmp);
+	free(pk);
 	if (rc != JOS_OK)
 		eng_measures_free(m);
 	else

@@ -98,7 +98,7 @@ from the data). Files:
   $OUT/summary.csv            one row per municipality with pupils
   $OUT/statements/CODE.xml    signed statements, one per outside municipality with an agreement
   $OUT/SHA256SUMS             checksums of the above
-  $DEMO/ca.pem                the throwaway CA that a receiving municipality would trust
+  $DEMO/ca.pem                     the throwaway CA that a receiving municipality would trust
 Try:  $BIN verify --trust $DEMO/ca.pem ${statements[0]}
       xmlsec1 --verify --trusted-pem $DEMO/ca.pem ${statements[0]}
       $BIN scenario $DATA $DATA/scenario.ini -o $DEMO/keys.html

@@ -62,7 +62,7 @@ END {
 	sep = ""
 	split("in_region invoiced capped below_threshold no_agreement", order, " ")
 	for (i = 1; i <= 5; i++) if (count[order[i]]) { printf "%s%d %s", sep, count[order[i]], order[i]; sep = ", " }
-	printf "\npupils living inside the region %d, outside %d\n", inpup, outpup
+	printf "\npupils (summed per municipality): living inside the region %d, outside %d\n", inpup, outpup
 	printf "total net invoiced to outside municipalities: EUR %s\n", money(net)
 	if (noagr) printf "exposure of municipalities without agreement (default key): EUR %s\n", money(noagr)
 }' "$1"

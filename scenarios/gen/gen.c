@@ -742,7 +742,8 @@ int main(int argc, char **argv)
 		pos[npos++] = argv[i];
 	}
 	if (npos < 2 || parse_u64(pos[1], &n) != 0 || n == 0 || n > 100000000 ||
-	    (pos[2] && parse_u64(pos[2], &seed) != 0) || region == 0)
+	    (pos[2] && parse_u64(pos[2], &seed) != 0) || region == 0 || region > NMUNI_MAX ||
+	    want_schools > 67600 * 100)
 		return usage();
 	const char *dir = pos[0];
 	rng_state = seed * 0x2545F4914F6CDD1Dull + 0x1234567ull;
@@ -756,8 +757,6 @@ int main(int argc, char **argv)
 	int ns = (int)(want_schools ? want_schools : n / 357);
 	if (!want_schools)
 		ns = ns < 10 ? 10 : ns > 7000 ? 7000 : ns;
-	if (ns < 1 || ns > 67600 * 100)
-		return usage();
 	S = calloc((size_t)ns, sizeof *S);
 	dates_init();
 	if (!S || !DT.str) {

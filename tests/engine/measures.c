@@ -184,11 +184,11 @@ static void test_eng_measures__random_against_brute_force(void **state)
 		size_t NM = 1 + rnd(5), S = 1 + rnd(4), P = 1 + rnd(30), N = rnd(120);
 		char code[16], id[16];
 		for (size_t i = 0; i < NM; i++) {
-			snprintf(code, sizeof code, "%04zu", i + 1);
+			snprintf(code, sizeof code, "%04u", (unsigned)(i + 1) % 10000u);
 			dsb_muni(ds, code, rnd(2));
 		}
 		for (size_t i = 0; i < S; i++) {
-			snprintf(id, sizeof id, "S%zu", i);
+			snprintf(id, sizeof id, "S%u", (unsigned)i % 100u);
 			dsb_school(ds, id, "0001", "SO", 0, 0);
 		}
 		dsb_category(ds, "x");
