@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define F_SETTINGS "settlement.ini"
@@ -46,14 +47,30 @@ typedef struct {
 	size_t n, offcap;
 } strtab;
 
+/* 8 bytes at a time, then a full-avalanche finaliser (murmur3's fmix64): the table
+ * index takes the low bits, which must depend on every byte. */
 static uint32_t str_hash(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
 	}
-	return (uint32_t)(h ^ (h >> 32));
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 static void strtab_free(strtab *t)
@@ -64,9 +81,27 @@ static void strtab_free(strtab *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* A zeroed slot array. Big ones (the pupil table: 32 MB at 2.5 M rows) are probed at
+ * random, one cache and TLB miss per row: ask for huge pages where the system has them. */
+static uint64_t *slots_alloc(size_t nslots)
+{
+	size_t bytes = nslots * sizeof(uint64_t);
+#ifdef MADV_HUGEPAGE
+	if (bytes >= ((size_t)4 << 20)) {
+		void *p = NULL;
+		if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+			return NULL;
+		madvise(p, bytes, MADV_HUGEPAGE);
+		memset(p, 0, bytes);
+		return p;
+	}
+#endif
+	return calloc(nslots, sizeof(uint64_t));
+}
+
 static int strtab_rehash(strtab *t, size_t nslots)
 {
-	uint64_t *ns = calloc(nslots, sizeof *ns);
+	uint64_t *ns = slots_alloc(nslots);
 	if (!ns)
 		return JOS_ENOMEM;
 	for (size_t i = 0; t->slots && i <= t->mask; i++) {
@@ -105,14 +140,25 @@ static int64_t strtab_find(const strtab *t, const char *s, size_t n)
 	}
 }
 
-/* Interns [s, s+n): 1 = new id, 0 = known, <0 = JOS_ENOMEM (or too much text). */
-static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
+/* Sizes the table for about `expect` strings up front (no rehash while loading). */
+static int strtab_reserve(strtab *t, size_t expect)
+{
+	size_t nslots = 1024;
+	while (nslots / 4 * 3 < expect && nslots < ((size_t)1 << 31))
+		nslots *= 2;
+	if (t->slots && nslots <= t->mask + 1)
+		return JOS_OK;
+	return strtab_rehash(t, nslots);
+}
+
+/* Interns [s, s+n) whose str_hash is h: 1 = new id, 0 = known, <0 = JOS_ENOMEM (or
+ * too much text). */
+static int strtab_intern_h(strtab *t, const char *s, size_t n, uint32_t h, uint32_t *id)
 {
 	if (!t->slots || (t->n + 1) * 4 > (t->mask + 1) * 3) {
 		if (strtab_rehash(t, t->slots ? (t->mask + 1) * 2 : 1024) != JOS_OK)
 			return JOS_ENOMEM;
 	}
-	uint32_t h = str_hash(s, n);
 	size_t j = h & t->mask;
 	for (;; j = (j + 1) & t->mask) {
 		uint64_t e = t->slots[j];
@@ -138,6 +184,28 @@ static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
 	return 1;
 }
 
+static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
+{
+	return strtab_intern_h(t, s, n, str_hash(s, n), id);
+}
+
+/* ---- pupil ids: interned a few rows late -----------------------------------------------
+ * The pupil table is far bigger than the caches and every probe lands at random, so
+ * each row would wait for memory. Instead a row's slot is prefetched when the row is
+ * read and the id interned PIPE rows later, when the slot has arrived. The ids wait in
+ * a small ring (copied: the CSV fields do not outlive the row); dense numbers are still
+ * given in row order. */
+#define PIPE 16
+#define PIPE_ID_MAX 64   /* longer ids are interned at once */
+
+typedef struct {
+	char id[PIPE][PIPE_ID_MAX];
+	uint8_t len[PIPE];
+	uint32_t hash[PIPE];
+	size_t row[PIPE];    /* index into ds->enrol */
+	size_t head, n;
+} pupil_pipe;
+
 /* ---- load context ----------------------------------------------------------------- */
 
 typedef struct {
@@ -158,6 +226,7 @@ typedef struct {
 
 	bool costs_ok;
 	strtab pupils;                 /* pupil ids -> dense numbers; freed after loading */
+	pupil_pipe pipe;
 	strtab cats;                   /* categories, lower-cased; id 0 = "" */
 	char *lower;                   /* scratch for lower-casing a category */
 	size_t lower_cap;
@@ -421,7 +490,8 @@ static int load_munis(load_ctx *L)
 	if (rc)
 		return rc;
 	jos_dataset *ds = L->ds;
-	qsort(ds->munis, ds->nmunis, sizeof *ds->munis, muni_cmp);
+	if (ds->nmunis > 1)
+		qsort(ds->munis, ds->nmunis, sizeof *ds->munis, muni_cmp);
 	for (size_t i = 0; i < ds->nmunis; i++)
 		L->muni_idx[code_num(ds->munis[i].code)] = (int16_t)i;
 	L->munis_ok = true;
@@ -502,7 +572,8 @@ static int load_schools(load_ctx *L)
 	if (rc)
 		return rc;
 	jos_dataset *ds = L->ds;
-	qsort(ds->schools, ds->nschools, sizeof *ds->schools, school_cmp);
+	if (ds->nschools > 1)
+		qsort(ds->schools, ds->nschools, sizeof *ds->schools, school_cmp);
 	L->school_idx = malloc((L->school_ids.n + 1) * sizeof *L->school_idx);
 	if (!L->school_idx)
 		return L->fatal = JOS_ENOMEM;
@@ -524,6 +595,20 @@ static const fmt_column cost_cols[CO_N] = {
 	{ "school_id", true }, { "budget", true }, { "cofinancing", false }
 };
 
+/* budget >= cofinancing >= 0 for a row the model will not hold (eng_dataset_validate
+ * checks the rows it keeps, with the same words). */
+static void check_amounts(load_ctx *L, uint32_t line, jos_cents budget, jos_cents cofin)
+{
+	char a[JOS_FMT_BUF], b[JOS_FMT_BUF];
+	if (budget < 0)
+		add(L, F_COSTS, line, "budget %s is negative", jos_cents_format(a, budget));
+	if (cofin < 0)
+		add(L, F_COSTS, line, "cofinancing %s is negative", jos_cents_format(a, cofin));
+	else if (budget >= 0 && cofin > budget)
+		add(L, F_COSTS, line, "cofinancing %s exceeds budget %s", jos_cents_format(a, cofin),
+		    jos_cents_format(b, budget));
+}
+
 static void cost_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_COSTS;
@@ -534,16 +619,20 @@ static void cost_row(load_ctx *L, const fmt_record *r, const int *idx, bool comm
 
 	bool resolved = resolve_school(L, F, r->line, fid, &si) == 1;
 	ok &= resolved;
+	bool budget_ok = false, cofin_ok = true;
 	f = field(r, idx, CO_BUDGET);
-	if (!need(L, F, r->line, f, "budget"))
-		ok = false;
-	else
-		ok &= parse_amount(L, F, r->line, f, "budget", comma, &budget);
+	if (need(L, F, r->line, f, "budget"))
+		budget_ok = parse_amount(L, F, r->line, f, "budget", comma, &budget);
 	f = field(r, idx, CO_COFIN);
 	if (f->n)
-		ok &= parse_amount(L, F, r->line, f, "cofinancing", comma, &cofin);
-	if (!resolved)
+		cofin_ok = parse_amount(L, F, r->line, f, "cofinancing", comma, &cofin);
+	ok &= budget_ok && cofin_ok;
+	if (!resolved) {
+		/* the row is dropped, so the validator will not see it: its amounts' rules */
+		if (budget_ok && cofin_ok)
+			check_amounts(L, r->line, budget, cofin);
 		return;
+	}
 	jos_school *s = &L->ds->schools[si];
 	if (s->costs_line) {
 		add(L, F, r->line, "duplicate costs for school %s (also at line %u)", s->id,
@@ -608,6 +697,51 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 	return JOS_OK;
 }
 
+/* Interns the oldest waiting pupil id into its row. */
+static int pupil_pop(load_ctx *L)
+{
+	pupil_pipe *p = &L->pipe;
+	size_t k = p->head;
+	if (strtab_intern_h(&L->pupils, p->id[k], p->len[k], p->hash[k],
+			    &L->ds->enrol[p->row[k]].pupil) < 0)
+		return JOS_ENOMEM;
+	p->head = (k + 1) % PIPE;
+	p->n--;
+	return JOS_OK;
+}
+
+static int pupil_flush(load_ctx *L)
+{
+	while (L->pipe.n)
+		if (pupil_pop(L) != JOS_OK)
+			return JOS_ENOMEM;
+	return JOS_OK;
+}
+
+static int pupil_push(load_ctx *L, const char *s, size_t n, size_t row)
+{
+	pupil_pipe *p = &L->pipe;
+	uint32_t h = str_hash(s, n);
+	if (n > PIPE_ID_MAX) {   /* rare: keep the order by draining first */
+		if (pupil_flush(L) != JOS_OK)
+			return JOS_ENOMEM;
+		return strtab_intern_h(&L->pupils, s, n, h, &L->ds->enrol[row].pupil) < 0
+			       ? JOS_ENOMEM : JOS_OK;
+	}
+	if (p->n == PIPE && pupil_pop(L) != JOS_OK)
+		return JOS_ENOMEM;
+	/* the table may still grow (rehash) before this id's turn: the prefetch is a hint */
+	if (L->pupils.slots)
+		JOS_PREFETCH(&L->pupils.slots[h & L->pupils.mask]);
+	size_t k = (p->head + p->n) % PIPE;
+	memcpy(p->id[k], s, n);
+	p->len[k] = (uint8_t)n;
+	p->hash[k] = h;
+	p->row[k] = row;
+	p->n++;
+	return JOS_OK;
+}
+
 static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_ENROL;
@@ -623,14 +757,14 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 	ok &= resolve_school(L, F, r->line, field(r, idx, EN_SCHOOL), &e.school) == 1;
 	ok &= resolve_muni(L, F, r->line, field(r, idx, EN_RESIDENCE), "residence_code",
 			   &e.residence) == 1;
+	bool dates_ok = false;
 	f = field(r, idx, EN_START);
-	if (!need(L, F, r->line, f, "start_date"))
-		ok = false;
-	else
-		ok &= parse_date(L, F, r->line, f, "start_date", &e.start);
+	if (need(L, F, r->line, f, "start_date"))
+		dates_ok = parse_date(L, F, r->line, f, "start_date", &e.start);
 	f = field(r, idx, EN_END);
 	if (f->n)
-		ok &= parse_date(L, F, r->line, f, "end_date", &e.end);
+		dates_ok &= parse_date(L, F, r->line, f, "end_date", &e.end);
+	ok &= dates_ok;
 	int rc = intern_category(L, field(r, idx, EN_CATEGORY), &e.category);
 	if (rc == JOS_EINVALID) {
 		add(L, F, r->line, "too many distinct categories (at most %u)", UINT16_MAX);
@@ -639,10 +773,14 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		L->fatal = JOS_ENOMEM;
 		return;
 	}
-	if (!ok)
-		return;
-	if (strtab_intern(&L->pupils, fp->s, fp->n, &e.pupil) < 0) {
-		L->fatal = JOS_ENOMEM;
+	if (!ok) {
+		/* dropped: the validator will not see it, so its interval is checked here */
+		if (dates_ok && e.end < e.start) {
+			char a[16], b[16];
+			jos_day_format(a, e.end);
+			jos_day_format(b, e.start);
+			add(L, F, r->line, "end_date %s is before start_date %s", a, b);
+		}
 		return;
 	}
 	jos_dataset *ds = L->ds;
@@ -652,6 +790,8 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		return;
 	}
 	ds->enrol[ds->nenrol++] = e;
+	if (pupil_push(L, fp->s, fp->n, ds->nenrol - 1) != JOS_OK)
+		L->fatal = JOS_ENOMEM;
 }
 
 static int load_enrolments(load_ctx *L)
@@ -665,10 +805,26 @@ static int load_enrolments(load_ctx *L)
 	if (rc < 0)
 		return rc;
 	if (rc > 0) {
+		/* A row takes 40 bytes or more: size the pupil table and the rows for that, so
+		 * neither is rehashed nor copied while 2.5 M rows stream in. */
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", L->dir, F_ENROL);
+		if (stat(path, &st) == 0 && st.st_size > 0) {
+			size_t expect = (size_t)st.st_size / 40 + 16;
+			if (strtab_reserve(&L->pupils, expect) != JOS_OK ||
+			    jos_grow((void **)&L->ds->enrol, &L->cap_enrol, expect,
+				     sizeof *L->ds->enrol) != JOS_OK) {
+				fmt_csv_free(c);
+				return L->fatal = JOS_ENOMEM;
+			}
+		}
 		rc = read_rows(L, c, idx, enrol_row);
 		fmt_csv_free(c);
 		if (rc)
 			return rc;
+		if (pupil_flush(L) != JOS_OK)
+			return L->fatal = JOS_ENOMEM;
 	}
 	jos_dataset *ds = L->ds;
 	ds->npupils = (uint32_t)L->pupils.n;
@@ -760,7 +916,8 @@ static int load_agreements(load_ctx *L)
 		if (rc)
 			return rc;
 	}
-	qsort(ds->agreements, ds->nagreements, sizeof *ds->agreements, agree_cmp);
+	if (ds->nagreements > 1)
+		qsort(ds->agreements, ds->nagreements, sizeof *ds->agreements, agree_cmp);
 	ds->muni_agreement = malloc((ds->nmunis ? ds->nmunis : 1) * sizeof *ds->muni_agreement);
 	if (!ds->muni_agreement)
 		return L->fatal = JOS_ENOMEM;
@@ -785,6 +942,10 @@ static int load_settings(load_ctx *L)
 		}
 		add(L, F_SETTINGS, 0, "cannot read: %s", strerror(errno));
 		return L->fatal = JOS_EIO;
+	}
+	if (st.st_size == 0) {   /* SPEC: a 0-byte file is an error (like the CSV reader's) */
+		add(L, F_SETTINGS, 1, "empty file: a [settlement] section is required");
+		return JOS_OK;
 	}
 	int rc = fmt_settings_load(L->ds, path, L->errs);
 	if (rc != JOS_OK && rc != JOS_EINVALID)

@@ -1,7 +1,7 @@
 /*
  * tests/formats/dataset.c: fmt_dataset_load on small folders: a valid base data set with
  * one file replaced per test, one test per loader rule, each asserting the exact
- * FILE:LINE and message; plus the tests/data/valid-small fixture and the InputDigest.
+ * FILE:LINE and message; plus the tests/data/valid-small fixture.
  */
 #include "support/test.h"
 
@@ -11,6 +11,8 @@
 
 #include "formats/formats.h"
 #include "support/files.h"
+
+#define EN_HEAD "pupil_id,school_id,residence_code,start_date,end_date,category\n"
 
 static const char *const base_files[][2] = {
 	{ "settlement.ini", "[settlement]\n"
@@ -98,24 +100,6 @@ static void test_fmt_dataset__base_is_valid(void **state)
 	assert_int_equal(strlen(ds->input_digest), 64);
 	eng_dataset_free(ds);
 	jos_errlist_free(&errs);
-}
-
-/* InputDigest: sha256 of NAME\nLEN\nBYTES per file; computed independently with
- *   for f in settlement.ini municipalities.csv schools.csv costs.csv enrolments.csv \
- *            agreements.csv; do printf '%s\n%s\n' $f $(stat -c%s $f); cat $f; done | sha256sum */
-static void test_fmt_dataset__input_digest(void **state)
-{
-	char hex[65];
-	jos_err err;
-	(void)state;
-	char *dir = setup(NULL, NULL);
-	assert_int_equal(fmt_input_digest(hex, dir, &err), JOS_OK);
-	assert_string_equal(hex, "8e84abfb684da35779e25f93c3dc995b39d58443a6013751677550702f8567c8");
-	/* an absent optional file contributes nothing */
-	tst_write(dir, "agreements.csv", NULL);
-	assert_int_equal(fmt_input_digest(hex, dir, &err), JOS_OK);
-	assert_string_equal(hex, "e84c9bf5de16b750ae06e96b8ebf5bfc1cd7a73cb9941e78f3f3838279d1abf0");
-	tst_rmtree(dir);
 }
 
 static void test_fmt_dataset__valid_small_fixture(void **state)
@@ -216,6 +200,31 @@ static void test_fmt_dataset__missing_settings(void **state)
 	(void)state;
 	/* no cascade: agreements' keys are not reported unknown */
 	expect_one("settlement.ini", NULL, "settlement.ini", 0, "missing");
+}
+
+static void test_fmt_dataset__empty_settings(void **state)
+{
+	(void)state;
+	expect_one("settlement.ini", "", "settlement.ini", 1,
+		   "empty file: a [settlement] section is required");
+}
+
+static void test_fmt_dataset__empty_csv(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "", "costs.csv", 1, "empty file: a header row is required");
+}
+
+static void test_fmt_dataset__header_only_is_valid(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	assert_int_equal(load(&ds, &errs, "enrolments.csv", EN_HEAD), JOS_OK);
+	assert_int_equal(ds->nenrol, 0);
+	assert_int_equal(ds->npupils, 0);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
 }
 
 static void test_fmt_dataset__missing_municipalities(void **state)
@@ -385,8 +394,6 @@ static void test_fmt_dataset__costs_cofinancing_above_budget(void **state)
 
 /* ---- enrolments.csv ------------------------------------------------------------------------- */
 
-#define EN_HEAD "pupil_id,school_id,residence_code,start_date,end_date,category\n"
-
 static void test_fmt_dataset__enrol_empty_pupil(void **state)
 {
 	(void)state;
@@ -506,6 +513,38 @@ static void test_fmt_dataset__every_problem_reported(void **state)
 	tst_rmtree(dir);
 }
 
+/* Pupil numbers are dense, in order of first appearance, the same for the same id, also
+ * across the table's growth and for ids too long for the interning pipeline. */
+static void test_fmt_dataset__pupil_numbers(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	size_t cap = 6000 * 120, len = 0;
+	char *csv = malloc(cap);
+	(void)state;
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 5000; k++) {
+		int p = k < 4000 ? k : k - 4000;
+		const char *dates = k < 4000 ? "2025-08-01,2025-12-31" : "2026-01-01,";
+		if (p % 100 == 7)   /* a long id: 70 characters */
+			len += (size_t)snprintf(csv + len, cap - len, "%070d,S1,0629,%s,\n", p, dates);
+		else
+			len += (size_t)snprintf(csv + len, cap - len, "%d,S1,0629,%s,\n", p, dates);
+	}
+	int rc = load(&ds, &errs, "enrolments.csv", csv);
+	free(csv);
+	if (rc != JOS_OK)
+		tst_dump(&errs);
+	assert_int_equal(rc, JOS_OK);
+	assert_int_equal(ds->nenrol, 5000);
+	assert_int_equal(ds->npupils, 4000);
+	for (uint32_t k = 0; k < 5000; k++)
+		assert_int_equal(ds->enrol[k].pupil, k < 4000 ? k : k - 4000);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
 static void test_fmt_dataset__not_a_directory(void **state)
 {
 	jos_dataset *ds = NULL;
@@ -522,12 +561,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_dataset__base_is_valid),
-		cmocka_unit_test(test_fmt_dataset__input_digest),
 		cmocka_unit_test(test_fmt_dataset__valid_small_fixture),
 		cmocka_unit_test(test_fmt_dataset__agreements_optional),
 		cmocka_unit_test(test_fmt_dataset__semicolon_decimal_comma),
 		cmocka_unit_test(test_fmt_dataset__unknown_column_warned),
 		cmocka_unit_test(test_fmt_dataset__missing_settings),
+		cmocka_unit_test(test_fmt_dataset__empty_settings),
+		cmocka_unit_test(test_fmt_dataset__empty_csv),
+		cmocka_unit_test(test_fmt_dataset__header_only_is_valid),
 		cmocka_unit_test(test_fmt_dataset__missing_municipalities),
 		cmocka_unit_test(test_fmt_dataset__missing_schools),
 		cmocka_unit_test(test_fmt_dataset__missing_costs),
@@ -561,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__agreement_unknown_key),
 		cmocka_unit_test(test_fmt_dataset__agreement_empty_key),
 		cmocka_unit_test(test_fmt_dataset__every_problem_reported),
+		cmocka_unit_test(test_fmt_dataset__pupil_numbers),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
