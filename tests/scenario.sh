@@ -155,6 +155,52 @@ for ini in "$HERE"/../scenarios/*/scenario.ini; do
 	check "example $name: html well-formed" xmllint --noout "$TMP/$name.html"
 done
 
+# ---- against the independent reference computation -----------------------------------
+# For each example region and each settlement key K: give every outside municipality an
+# agreement with K; then tests/reference/settle.py (exact fractions, no shared code)
+# must print, for every outside row, the gross, net, status, pupils and pupil-years that
+# the scenario's variant `key = K` reports.
+check "scenario variants equal the independent reference settlement" "$PY" - "$HERE/.." "$TMP" "$BIN" "$RUNNER" <<'PYEOF'
+import csv, io, os, re, shutil, subprocess, sys
+root, tmp, binary, runner = sys.argv[1:5]
+compared = 0
+for region in ("holland-rijnland", "alkmaar"):
+    src = os.path.join(root, "scenarios", region)
+    if not os.path.exists(os.path.join(src, "settlement.ini")):
+        continue
+    keys = re.findall(r"^\s*\[key\s+([^\]\s]+)\s*\]", open(os.path.join(src, "settlement.ini")).read(), re.M)
+    munis = list(csv.DictReader(open(os.path.join(src, "municipalities.csv"), encoding="utf-8-sig")))
+    outside = [m["code"] for m in munis if m["in_region"].strip().lower() in ("no", "nee", "false", "0")]
+    ini = os.path.join(tmp, region + "-ref.ini")
+    with open(ini, "w") as f:
+        for k in keys:
+            f.write("[variant %s]\nkey = %s\n" % (k, k))
+    out = os.path.join(tmp, region + "-ref.csv")
+    subprocess.run(runner.split() + [binary, "scenario", src, ini, "-o", out], check=True,
+                   stdout=subprocess.DEVNULL)
+    mine = {(r["variant"], r["municipality_code"]): r for r in csv.DictReader(open(out, encoding="utf-8"))
+            if r["municipality_code"] not in ("TOTAL", "SWEEP")}
+    for k in keys:
+        d = os.path.join(tmp, "%s-%s" % (region, k))
+        shutil.copytree(src, d)
+        with open(os.path.join(d, "agreements.csv"), "w") as f:
+            f.write("municipality_code,key,reference\n")
+            for c in outside:
+                f.write("%s,%s,\n" % (c, k))
+        ref = subprocess.run([sys.executable, os.path.join(root, "tests", "reference", "settle.py"), d],
+                             check=True, capture_output=True, text=True).stdout
+        rows = [r for r in csv.DictReader(io.StringIO(ref)) if r["in_region"] == "no"]
+        assert rows, (region, k)
+        assert len(rows) == sum(1 for (v, _) in mine if v == k), (region, k, len(rows))
+        for r in rows:
+            m = mine[(k, r["municipality_code"].zfill(4))]
+            for col in ("pupils", "pupil_years", "gross", "net", "status"):
+                assert m[col] == r[col], (region, k, r["municipality_code"], col, m[col], r[col])
+            compared += 1
+assert compared > 0
+print("compared", compared, "rows")
+PYEOF
+
 # ---- usage and data errors -----------------------------------------------------------
 jos scenario "$CASE/data" "$CASE/scenario.ini" -o "$TMP/report.txt" >/dev/null 2>"$TMP/err"
 check "unknown extension: exit 2" test $? -eq 2
