@@ -81,6 +81,23 @@ static void strtab_free(strtab *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* Big arrays filled once from start to end (rows, pupil ids) fault in one 4 KiB page at
+ * a time, which is slow under virtualisation: ask for huge pages on their 2 MiB-aligned
+ * middle part. A hint only; nothing depends on it. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
 /* A zeroed slot array. Big ones (the pupil table: 32 MB at 2.5 M rows) are probed at
  * random, one cache and TLB miss per row: ask for huge pages where the system has them. */
 static uint64_t *slots_alloc(size_t nslots)
@@ -196,6 +213,7 @@ static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
  * a small ring (copied: the CSV fields do not outlive the row); dense numbers are still
  * given in row order. */
 #define PIPE 16
+#define PRESIZE_MAX ((size_t)3 << 20)   /* rows reserved at most from the file size */
 #define PIPE_ID_MAX 64   /* longer ids are interned at once */
 
 typedef struct {
@@ -812,12 +830,20 @@ static int load_enrolments(load_ctx *L)
 		snprintf(path, sizeof path, "%s/%s", L->dir, F_ENROL);
 		if (stat(path, &st) == 0 && st.st_size > 0) {
 			size_t expect = (size_t)st.st_size / 40 + 16;
-			if (strtab_reserve(&L->pupils, expect) != JOS_OK ||
+			if (expect > PRESIZE_MAX)   /* beyond, the table grows as rows come */
+				expect = PRESIZE_MAX;
+			strtab *t = &L->pupils;
+			if (strtab_reserve(t, expect) != JOS_OK ||
 			    jos_grow((void **)&L->ds->enrol, &L->cap_enrol, expect,
-				     sizeof *L->ds->enrol) != JOS_OK) {
+				     sizeof *L->ds->enrol) != JOS_OK ||
+			    jos_grow((void **)&t->off, &t->offcap, expect, sizeof *t->off) != JOS_OK ||
+			    jos_grow((void **)&t->buf, &t->bcap, expect * 12, 1) != JOS_OK) {
 				fmt_csv_free(c);
 				return L->fatal = JOS_ENOMEM;
 			}
+			advise_huge(L->ds->enrol, L->cap_enrol * sizeof *L->ds->enrol);
+			advise_huge(t->off, t->offcap * sizeof *t->off);
+			advise_huge(t->buf, t->bcap);
 		}
 		rc = read_rows(L, c, idx, enrol_row);
 		fmt_csv_free(c);
