@@ -201,6 +201,51 @@ assert compared > 0
 print("compared", compared, "rows")
 PYEOF
 
+# ---- against `settle` itself ---------------------------------------------------------
+# One variant per settlement key: every summary.csv row of an outside municipality equals
+# the variant of its key (statement rows: gross, net, status; no_agreement rows: the
+# exposure under the default key), on the test case and both example regions.
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/k.pem" -out "$TMP/c.pem" \
+	-subj /CN=jos-scenario-test -days 3650 >/dev/null 2>&1; then
+	for dir in "$CASE/data" "$HERE"/../scenarios/*/; do
+		[ -e "$dir/settlement.ini" ] || continue
+		name=$(basename "$dir")
+		sed -n 's/^[[:space:]]*\[key[[:space:]]\{1,\}\([^]]*[^][:space:]]\)[[:space:]]*\].*/[variant \1]\nkey = \1/p' \
+			"$dir/settlement.ini" | sed 's/\\n/\n/' >"$TMP/keys-$name.ini"
+		rm -rf "$TMP/out-$name"
+		if ! jos settle "$dir" -o "$TMP/out-$name" --key "$TMP/k.pem" --cert "$TMP/c.pem" >/dev/null 2>"$TMP/err"; then
+			bad "settle $name"
+			sed 's/^/    /' "$TMP/err"
+			continue
+		fi
+		jos scenario "$dir" "$TMP/keys-$name.ini" -o "$TMP/keys-$name.csv" >/dev/null 2>"$TMP/err"
+		check "settle $name: scenario with one variant per key" test $? -eq 0
+		check "settle $name: every outside row equals its key's variant" "$PY" - \
+			"$TMP/out-$name/summary.csv" "$TMP/keys-$name.csv" "$dir/settlement.ini" <<'PYEOF'
+import csv, re, sys
+summary, scen, ini = sys.argv[1:4]
+default = re.search(r"^\s*default_key\s*=\s*(\S+)", open(ini).read(), re.M).group(1)
+mine = {(r["variant"], r["municipality_code"]): r for r in csv.DictReader(open(scen, encoding="utf-8"))}
+n = 0
+for r in csv.DictReader(open(summary, encoding="utf-8")):
+    if r["in_region"] != "no":
+        continue
+    m = mine[(r["key"], r["municipality_code"])]
+    cols = ("pupils", "pupil_years", "gross")
+    if r["status"] != "no_agreement":
+        cols += ("net", "status")
+    else:
+        assert r["key"] == default and r["net"] == "0.00", r
+    for c in cols:
+        assert m[c] == r[c], (r["municipality_code"], c, m[c], r[c])
+    n += 1
+assert n > 0
+PYEOF
+	done
+else
+	bad "openssl: a throw-away signing certificate"
+fi
+
 # ---- usage and data errors -----------------------------------------------------------
 jos scenario "$CASE/data" "$CASE/scenario.ini" -o "$TMP/report.txt" >/dev/null 2>"$TMP/err"
 check "unknown extension: exit 2" test $? -eq 2
