@@ -587,6 +587,18 @@ static int check_cert(fmt_verifier *v, X509 *leaf, STACK_OF(X509) *chain, time_t
 		snprintf(why, whylen, "out of memory");
 		return JOS_ENOMEM;
 	}
+	/* A statement carries the date the finance team gave it (statement_date), and is
+	 * often signed later, with a certificate issued after that date: the signature
+	 * cannot predate its certificate. So the chain is checked at IssueDate, or at the
+	 * signer certificate's notBefore when that is later; a certificate that had expired
+	 * by the IssueDate still fails. Either way the clock is never read. */
+	struct tm nb_tm;
+	const ASN1_TIME *nb = X509_get0_notBefore(leaf);
+	if (nb && ASN1_TIME_to_tm(nb, &nb_tm) == 1) {
+		time_t nb_t = timegm(&nb_tm);
+		if (nb_t > at)
+			at = nb_t;
+	}
 	X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(sc);
 	X509_VERIFY_PARAM_set_time(p, at);
 	/* an anchor of --trust is trusted as given, also when it is not self-signed */
