@@ -181,8 +181,8 @@ typedef struct fmt_verifier fmt_verifier;
  * JOS_EIO when unreadable, JOS_ECRYPTO when it holds no certificate. */
 int fmt_verifier_open(fmt_verifier **out, const char *trust_path, jos_err *err);
 void fmt_verifier_free(fmt_verifier *v);
-/* Safe parse, shape, schema, signature, chain (at 12:00 UTC of IssueDate, never the
- * clock), arithmetic. On success fills *out_stmt (may be NULL; caller frees with
+/* Safe parse, shape, schema, signature, chain (at 12:00 UTC of IssueDate, or at the
+ * signer certificate's notBefore when later; never the clock), arithmetic. On success fills *out_stmt (may be NULL; caller frees with
  * fmt_stmt_free) with the signed content. JOS_EVERIFY with a reason in err->msg when
  * the statement fails. The verifier remembers the last signer certificate that passed,
  * so statements of one signer are checked fast. */
