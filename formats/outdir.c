@@ -97,6 +97,7 @@ static int split_path(const char *path, char **parent, char **base)
 	if (!*parent || !*base) {
 		free(*parent);
 		free(*base);
+		*parent = *base = NULL; /* the caller frees them too */
 		return JOS_ENOMEM;
 	}
 	return JOS_OK;
@@ -229,13 +230,16 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-static void sha256_hex(char hex[65], const char *data, size_t len)
+/* Fails (OpenSSL out of memory) rather than let SHA256SUMS hold a wrong sum. */
+static int sha256_hex(char hex[65], const char *data, size_t len)
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return -1;
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
 }
 
 static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t len, jos_err *err)
@@ -269,11 +273,14 @@ int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_
 	out_file *f = &o->files[o->nfiles];
 	if (!(f->rel = strdup(relpath)))
 		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+	if (sha256_hex(f->hex, data, len) != 0) {
+		free(f->rel);
+		return jos_err_set(err, JOS_ECRYPTO, relpath, 0, "cannot compute its SHA-256");
+	}
 	if ((rc = write_file(o, relpath, data, len, err)) != JOS_OK) {
 		free(f->rel);
 		return rc;
 	}
-	sha256_hex(f->hex, data, len);
 	o->nfiles++;
 	return JOS_OK;
 }
