@@ -92,6 +92,7 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 		l->amount = lines[i].amount;
 	}
 	free(lines);
+	lines = NULL; /* nomem frees it too */
 	if (oom)
 		goto nomem;
 	return JOS_OK;
