@@ -44,7 +44,8 @@ static int recompute_open(recompute *r, const char *dir)
 	jos_err_clear(&err);
 	int rc = fmt_dataset_load(&r->ds, dir, &errs);
 	if (rc != JOS_OK || errs.nerrors > 0) {
-		fprintf(stderr, "jos-settle: verify --data %s: the data is not valid:\n", dir);
+		if (rc == JOS_OK || rc == JOS_EINVALID) /* not when out of memory */
+			fprintf(stderr, "jos-settle: verify --data %s: the data is not valid:\n", dir);
 		cli_print_problems(stderr, &errs, 50);
 		if (rc == JOS_OK)
 			rc = JOS_EINVALID;

@@ -135,9 +135,11 @@ done:
 	free(first);
 	free(order);
 	free(grp);
-	if (rc == JOS_ENOMEM)
+	if (rc == JOS_ENOMEM) {
 		jos_errlist_add(errs, JOS_SEV_ERROR, F_ENROL, 0,
 				"out of memory while checking overlapping enrolments");
+		errs->oom = true; /* the data is not invalid: the loader reports JOS_ENOMEM */
+	}
 	return rc;
 }
 

@@ -1009,6 +1009,10 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 	    (rc = load_costs(L)) || (rc = load_enrolments(L)) || (rc = load_agreements(L)))
 		goto done;
 	eng_dataset_validate(ds, errs);
+	if (errs->oom) { /* out of memory, not invalid data (exit 2, not 1) */
+		rc = JOS_ENOMEM;
+		goto done;
+	}
 	jos_err err;
 	jos_err_clear(&err);
 	if ((rc = fmt_input_digest(ds->input_digest, dir, &err)) != JOS_OK) {
