@@ -70,8 +70,8 @@ judge() { # WHAT RC
 RANDOM=8
 for i in $(seq 1 12); do
 	delay=$((RANDOM % (ms + 200)))
-	timeout -s KILL "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))" \
-		"$JOS_BIN" settle "$D" -o "$O" "${KEYS[@]}" --force >/dev/null 2>&1
+	( timeout -s KILL "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))" \
+		"$JOS_BIN" settle "$D" -o "$O" "${KEYS[@]}" --force >/dev/null 2>&1 ) 2>/dev/null
 	judge "killed after $delay ms" $?
 done
 

@@ -72,16 +72,35 @@ where() {
 	echo "$(echo "$line" | cut -d' ' -f2) in$out"
 }
 
-# sites LOG: the call numbers to fail (first call of each site)
+# sites LOG: the call numbers to fail (the first call of each site), at most
+# $JOS_TORTURE_MAX (default 80; 0: no cap) evenly spread over them, always including the
+# sites in the functions of $pinned (the regression tests of the bugs this test found)
+pinned='^(cli_parse|split_path|fmt_stmt_build|sha256_hex|fmt_signer_open|check_enrolments)$'
 sites() {
 	awk -v full="${JOS_TORTURE_FULL:-0}" '
 		$1 == "calls" { next }
 		{
-			key = full == "1" ? $3 : ""; c = 0
+			key = full == "1" ? $3 : ""; own = ""; c = 0
 			for (i = 3; i <= NF && c < 2; i++)
-				if ($i ~ /^jos-settle\+/) { key = key " " $i; c++ }
-			if (!(key in seen)) { seen[key] = 1; print $1 }
-		}' "$1"
+				if ($i ~ /^jos-settle\+/) { key = key " " $i; c++; if (own == "") own = $i }
+			if (own == "") own = "jos-settle+0"
+			if (!(key in seen)) { seen[key] = 1; print $1, own }
+		}' "$1" > "$tmp/allsites"
+	local max=${JOS_TORTURE_MAX:-80} total
+	total=$(wc -l < "$tmp/allsites")
+	# the functions (inlined ones too) of each site's innermost jos-settle frame
+	awk '{ sub(/^jos-settle\+/, "", $2); print $2 }' "$tmp/allsites" | addr2line -a -f -i -e "$J" \
+		| awk '/^0x/ { if (n++) print f; f = ""; k = 0; next }
+		       { if (k++ % 2 == 0) f = f " " $1 }
+		       END { if (n) print f }' > "$tmp/funcs"
+	paste -d' ' "$tmp/allsites" "$tmp/funcs" | awk -v max="$max" -v total="$total" -v re="$pinned" -v pinfile="$tmp/pinhit-$2" '
+		{
+			pin = 0
+			for (i = 3; i <= NF; i++) if ($i ~ re) { pin = 1; print $i > pinfile }
+			step = max > 0 && total > max ? total / max : 1
+			if (pin || max == 0 || total <= max || int((NR - 1) / step) != int((NR - 2) / step) || NR == 1)
+				print $1
+		}'
 }
 
 # complete DIR: SHA256SUMS passes and lists every file
@@ -120,6 +139,7 @@ settle_run() { # N KIND LOG FORCE
 	rc=$?
 	runs=$((runs + 1))
 	judge_common "$name" "$rc" "$w/stderr" "$w/stdout" || return
+	[ "$rc" = 1 ] && { bad "$name: exit 1 (invalid data) on valid data: $(head -2 "$w/stderr")"; return; }
 	if [ "$rc" = 0 ]; then
 		diff -r "$tmp/ref" "$w/out" >/dev/null 2>&1 || { bad "$name: succeeded with other output"; return; }
 	elif [ -e "$w/out" ]; then
@@ -152,6 +172,7 @@ verify_run() { # N KIND LOG
 	runs=$((runs + 1))
 	judge_common "$name" "$rc" "$w/stderr" "$w/stdout" || return
 	grep -q "tampered.xml: OK" "$w/stdout" && { bad "$name: the tampered statement verified"; return; }
+	grep -q "is not valid" "$w/stderr" && { bad "$name: valid --data called invalid: $(head -2 "$w/stderr")"; return; }
 	[ "$rc" = 0 ] && { bad "$name: exit 0 although a statement is tampered"; return; }
 	if [ "$rc" = 1 ] && [ -s "$w/stderr" ] && ! grep -q ": FAILED: " "$w/stdout"; then
 		bad "$name: exit 1 without FAILED lines"
@@ -169,7 +190,13 @@ for cmd in settle verify; do
 		fi
 		total=$(awk -v k=$kind '$1 == "calls" && $2 == k { print $3 }' "$log")
 		[ -n "$total" ] && [ "$total" -gt 0 ] || { bad "$cmd $kind: census recorded no calls"; continue; }
-		if [ $kind = write ]; then seq 1 "$total" > "$tmp/points"; else sites "$log" > "$tmp/points"; fi
+		if [ $kind = write ]; then
+			seq 1 "$total" > "$tmp/points"
+			nsites=$total
+		else
+			sites "$log" $cmd > "$tmp/points"
+			nsites=$(wc -l < "$tmp/allsites")
+		fi
 		npoints=$(wc -l < "$tmp/points")
 		before=$fails r0=$runs t0=$(date +%s)
 		while read -r n; do
@@ -181,9 +208,14 @@ for cmd in settle verify; do
 			fi
 		done < "$tmp/points"
 		cur_n=
-		msg="$cmd, $kind: $npoints fault points of $total calls, $((runs - r0)) runs, $(($(date +%s) - t0)) s"
+		msg="$cmd, $kind: $npoints fault points ($nsites sites, $total calls), $((runs - r0)) runs, $(($(date +%s) - t0)) s"
 		[ "$fails" = "$before" ] && ok "$msg" || echo "        ($msg)"
 	done
+done
+
+# the regression tests: a fault point in each function where a bug was found
+for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open check_enrolments; do
+	cat "$tmp"/pinhit-* 2>/dev/null | grep -qx "$f" || bad "no fault point in $f (a regression test is lost)"
 done
 
 echo "torture.sh: $runs faulted runs (sanitizers: $san), $fails failed, $(($(date +%s) - start)) s"
