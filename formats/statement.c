@@ -128,7 +128,9 @@ static xmlNodePtr add(builder *b, xmlNodePtr parent, int depth, const char *name
 	}
 	indent(b, parent, depth);
 	xmlNodePtr n = xmlNewTextChild(parent, b->ns, (const xmlChar *)name, (const xmlChar *)text);
-	if (!n)
+	/* libxml2 returns the element even when its text could not be allocated: an
+	 * element left empty would be signed (found by tests/torture.sh) */
+	if (!n || (text && text[0] && !n->children))
 		b->failed = true;
 	return n;
 }
@@ -144,7 +146,8 @@ static void attr(builder *b, xmlNodePtr n, const char *name, const char *value)
 		b->failed = true;
 		return;
 	}
-	if (!xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value))
+	xmlAttrPtr a = xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value);
+	if (!a || (value[0] && !a->children)) /* the value's text node, as in add() */
 		b->failed = true;
 }
 

@@ -5,8 +5,10 @@
 # fsync'd), is killed with SIGKILL
 #  - after random delays spread over the time of a whole run (timeout -s KILL), and
 #  - at chosen write-side calls (write/fsync/open/close/mkdir/rename/unlink/rmdir) of the
-#    torture build (tests/torture/fault.c, JOS_FAULT_KIND=kill): the first, evenly spread
-#    ones, and each of the last 12 (SHA256SUMS, the renames, the removal of the old one).
+#    torture build (tests/torture/fault.c, JOS_FAULT_KIND=kill): the first, 6 spread over
+#    the statements, every call of the commit (SHA256SUMS, fsync of the folder, moving
+#    the old output aside, the rename into place, the first removals of the old one)
+#    and the last.
 # After every kill OUT_DIR must be absent or complete (sha256sum -c passes and lists every
 # file) and, when complete, be exactly a finished run's output. The leftovers of killed
 # runs (".OUT.jos-settle-tmp-PID", ".OUT.jos-settle-old-PID") must be removed by the next
@@ -68,7 +70,7 @@ judge() { # WHAT RC
 # 1. random delays over the time of a whole run (the first runs start with OUT_DIR absent,
 #    later ones replace an existing one with --force)
 RANDOM=8
-for i in $(seq 1 12); do
+for i in $(seq 1 8); do
 	delay=$((RANDOM % (ms + 200)))
 	( timeout -s KILL "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))" \
 		"$JOS_BIN" settle "$D" -o "$O" "${KEYS[@]}" --force >/dev/null 2>&1 ) 2>/dev/null
@@ -77,21 +79,28 @@ done
 
 # 2. at chosen write-side calls of the torture build
 rm -rf "$tmp/w/"* "$tmp/w/".[!.]* 2>/dev/null
-JOS_FAULT_KIND=write JOS_FAULT_LOG=$tmp/census "$tmp/jos-fault" settle "$D" -o "$O" "${KEYS[@]}" >/dev/null 2>&1 \
+cp -r "$tmp/ref" "$O"
+JOS_FAULT_KIND=write JOS_FAULT_LOG=$tmp/census "$tmp/jos-fault" settle "$D" -o "$O" "${KEYS[@]}" --force >/dev/null 2>&1 \
 	|| { echo "FAILED  census run"; exit 1; }
 total=$(awk '$1 == "calls" && $2 == "write" { print $3 }' "$tmp/census")
-points=$( { echo 1; seq 1 $(((total + 9) / 10)) "$total"; seq $((total > 12 ? total - 11 : 1)) "$total"; } | sort -nu)
+# the commit: from the last open (SHA256SUMS) through the renames to the first unlink of
+# the old output's removal, every call; before it, 6 spread over the statements
+tail0=$(awk '$2 == "open" { n = $1 } END { print n + 0 }' "$tmp/census")
+tail1=$(awk -v t="$tail0" '$1 > t && $2 == "unlink" { print $1 + 1; exit }' "$tmp/census")
+[ "$tail0" -gt 0 ] && [ -n "$tail1" ] || { echo "FAILED  census: no commit sequence found"; exit 1; }
+points=$( { echo 1; seq 1 $(((tail0 + 5) / 6)) "$tail0"; seq "$tail0" "$tail1"; echo "$total"; } | sort -nu)
 np=0
 for n in $points; do
 	op=$(awk -v n="$n" '$1 == n { print $2; exit }' "$tmp/census")
-	JOS_FAULT_KIND=kill JOS_FAULT_AT=$n "$tmp/jos-fault" settle "$D" -o "$O" "${KEYS[@]}" --force >/dev/null 2>&1
+	( JOS_FAULT_KIND=kill JOS_FAULT_AT=$n "$tmp/jos-fault" settle "$D" -o "$O" "${KEYS[@]}" --force \
+		>/dev/null 2>&1 ) 2>/dev/null
 	rc=$?
 	[ "$rc" = 137 ] || bad "write call $n ($op): not killed (exit $rc)"
 	judge "killed at write call $n of $total ($op)" "$rc"
 	np=$((np + 1))
 done
 left=$(ls -a "$tmp/w" | grep -c "jos-settle-")
-[ "$fails" = 0 ] && ok "$kills kills (12 after random delays, $np at write calls of $total): OUT_DIR absent or complete every time"
+[ "$fails" = 0 ] && ok "$kills kills (8 after random delays, $np at write calls of $total): OUT_DIR absent or complete every time"
 
 # 3. the next run removes what the killed runs left and writes the whole output
 "$JOS_BIN" settle "$D" -o "$O" "${KEYS[@]}" --force 2>"$tmp/err" || bad "settle after the kills: $(cat "$tmp/err")"

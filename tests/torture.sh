@@ -43,6 +43,8 @@ bash tests/support/pki.sh "$tmp/pki" >/dev/null || { echo "FAILED  cannot make t
 P=$tmp/pki
 san=no
 nm "$J" | grep __asan_init >/dev/null && san=yes
+# without the sanitizers (make test) only crashes and partial outputs can show: fewer runs
+[ $san = no ] && : "${JOS_TORTURE_MAX:=25}"
 export ASAN_OPTIONS=detect_leaks=1:exitcode=86:handle_abort=1:symbolize=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
 D=tests/data/verify-data
@@ -75,7 +77,7 @@ where() {
 # sites LOG: the call numbers to fail (the first call of each site), at most
 # $JOS_TORTURE_MAX (default 80; 0: no cap) evenly spread over them, always including the
 # sites in the functions of $pinned (the regression tests of the bugs this test found)
-pinned='^(cli_parse|split_path|fmt_stmt_build|sha256_hex|fmt_signer_open|check_enrolments)$'
+pinned='^(cli_parse|split_path|fmt_stmt_build|sha256_hex|fmt_signer_open|check_enrolments|add|attr)$'
 sites() {
 	awk -v full="${JOS_TORTURE_FULL:-0}" '
 		$1 == "calls" { next }
@@ -214,7 +216,7 @@ for cmd in settle verify; do
 done
 
 # the regression tests: a fault point in each function where a bug was found
-for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open check_enrolments; do
+for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open check_enrolments add attr; do
 	cat "$tmp"/pinhit-* 2>/dev/null | grep -qx "$f" || bad "no fault point in $f (a regression test is lost)"
 done
 
