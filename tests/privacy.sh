@@ -5,7 +5,7 @@
 # pupil_id of the inputs:
 #  - settle: every file of OUT_DIR (statements/*.xml, summary.csv, SHA256SUMS) and what it
 #    prints;
-#  - check: stdout and stderr (on valid data);
+#  - check: stdout and stderr (on valid data, and on invalid data: its messages);
 #  - scenario: the report in all four formats (.csv .md .html .xlsx; the xlsx unzipped);
 #  - verify (with --data) of the statements: stdout and stderr.
 # Matching is by exact token: outputs are split at every character other than
@@ -20,6 +20,7 @@ BUILD=${BUILD:-build}
 JOS_BIN=${JOS_BIN:-$PWD/bin/jos-settle}
 RUN=${JOS_RUNNER:-}
 N=${JOS_PRIVACY_N:-20000}
+[ -n "$RUN" ] && N=${JOS_PRIVACY_N:-2000} # under valgrind
 tmp=$(mktemp -d /tmp/jos-privacy-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fails=0
@@ -131,6 +132,16 @@ for d in scenarios/holland-rijnland scenarios/alkmaar "$tmp/generated"; do
 		[ ${#reports[@]} -gt 0 ] && search "$name: scenario reports (csv, md, html, xlsx)" "$tmp/ids-$name" "${reports[@]}"
 	fi
 done
+
+# check on invalid data: the messages name lines, not pupils (an overlapping copy of an
+# enrolment, a bad date on another one)
+cp -r scenarios/holland-rijnland "$tmp/invalid"
+sed -n 2p scenarios/holland-rijnland/enrolments.csv >> "$tmp/invalid/enrolments.csv"
+sed -i '3s/,[0-9-]*,\([0-9-]*\),/,2025-13-45,\1,/' "$tmp/invalid/enrolments.csv"
+jos check "$tmp/invalid" >"$tmp/check-invalid.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "overlaps" "$tmp/check-invalid.out" || bad "invalid data: check exit $rc: $(tail -3 "$tmp/check-invalid.out")"
+search "invalid data: check messages" "$tmp/ids-holland-rijnland" "$tmp/check-invalid.out"
 
 # self-check: the search finds an id planted as a CSV field, in XML text, in an xlsx cell
 id=$(sed -n 7p "$tmp/ids-holland-rijnland")
