@@ -4,10 +4,12 @@
  * sign one statement per outside municipality with an agreement and pupils, and write
  * summary.csv, statements/CODE.xml and SHA256SUMS into OUT_DIR, whole or not at all.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/cli.h"
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "formats/formats.h"
@@ -42,6 +44,30 @@ static int read_pass(char **out, const char *path, jos_err *err)
 	return JOS_OK;
 }
 
+/* What is signed must read back as what was built: when memory runs out, libxml2 can
+ * lose an element's name or text and still return a document, which would be signed
+ * (found by tests/torture.sh). Out of memory here is an error too (exit 2, never 1). */
+static int check_signed(const char *xml, size_t len, const fmt_stmt *st, jos_err *err)
+{
+	xmlDocPtr d = len <= INT_MAX ? xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET) : NULL;
+	fmt_stmt got;
+	char why[256];
+	int rc;
+	if (!d)
+		return jos_err_set(err, JOS_ENOMEM, "", 0, "cannot read back a signed statement (out of memory?)");
+	rc = fmt_stmt_from_xml(&got, d, err);
+	xmlFreeDoc(d);
+	if (rc != JOS_OK)
+		return jos_err_set(err, rc == JOS_ENOMEM ? rc : JOS_EINTERNAL, "", 0,
+				   "a signed statement does not read back: %.200s", err->msg);
+	rc = fmt_stmt_compare(st, &got, why, sizeof why);
+	fmt_stmt_free(&got);
+	if (rc)
+		return jos_err_set(err, JOS_EINTERNAL, "", 0,
+				   "a signed statement differs from what was built: %s", why);
+	return JOS_OK;
+}
+
 static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_settlement *s,
 			    fmt_signer *signer, jos_err *err)
 {
@@ -60,6 +86,8 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 			rc = fmt_stmt_to_xml(&doc, &st, err);
 		if (rc == JOS_OK)
 			rc = fmt_sign(&xml, &len, signer, doc, err);
+		if (rc == JOS_OK)
+			rc = check_signed(xml, len, &st, err);
 		if (rc == JOS_OK) {
 			snprintf(rel, sizeof rel, "statements/%s.xml", ds->munis[r->muni].code);
 			rc = fmt_outdir_write(od, rel, xml, len, err);
