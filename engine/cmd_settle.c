@@ -44,10 +44,12 @@ static int read_pass(char **out, const char *path, jos_err *err)
 	return JOS_OK;
 }
 
-/* What is signed must read back as what was built: when memory runs out, libxml2 can
- * lose an element's name or text and still return a document, which would be signed
- * (found by tests/torture.sh). Out of memory here is an error too (exit 2, never 1). */
-static int check_signed(const char *xml, size_t len, const fmt_stmt *st, jos_err *err)
+/* What is signed must read back as what was built, with a signature that verifies: when
+ * memory runs out, libxml2 can lose an element's name or text, or part of the canonical
+ * form, and still return a document, which would be signed (found by tests/torture.sh).
+ * Out of memory here is an error too (exit 2, never 1). */
+static int check_signed(const char *xml, size_t len, const fmt_stmt *st, fmt_signer *signer,
+			jos_err *err)
 {
 	xmlDocPtr d = len <= INT_MAX ? xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET) : NULL;
 	fmt_stmt got;
@@ -55,6 +57,10 @@ static int check_signed(const char *xml, size_t len, const fmt_stmt *st, jos_err
 	int rc;
 	if (!d)
 		return jos_err_set(err, JOS_ENOMEM, "", 0, "cannot read back a signed statement (out of memory?)");
+	if ((rc = fmt_sign_check(signer, d, err)) != JOS_OK) {
+		xmlFreeDoc(d);
+		return rc;
+	}
 	rc = fmt_stmt_from_xml(&got, d, err);
 	xmlFreeDoc(d);
 	if (rc != JOS_OK)
@@ -87,7 +93,7 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 		if (rc == JOS_OK)
 			rc = fmt_sign(&xml, &len, signer, doc, err);
 		if (rc == JOS_OK)
-			rc = check_signed(xml, len, &st, err);
+			rc = check_signed(xml, len, &st, signer, err);
 		if (rc == JOS_OK) {
 			snprintf(rel, sizeof rel, "statements/%s.xml", ds->munis[r->muni].code);
 			rc = fmt_outdir_write(od, rel, xml, len, err);

@@ -175,6 +175,11 @@ void fmt_signer_free(fmt_signer *s);
 /* Signs doc in place (enveloped, URI="", exc-c14n, RSA/ECDSA-SHA256, X509Data) and
  * serialises it into *out (malloc'd, *outlen bytes) exactly as signed. */
 int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err);
+/* Verifies the enveloped signature of a signed statement document with the signer's own
+ * key (no certificate chain): settle reads back every statement it signs, because
+ * libxml2's C14N can lose output under memory pressure without an error and leave a
+ * wrong digest or signature (found by tests/torture.sh). JOS_ECRYPTO when it fails. */
+int fmt_sign_check(fmt_signer *s, void *doc, jos_err *err);
 
 typedef struct fmt_verifier fmt_verifier;
 /* trust_path: PEM file with one or more CA certificates (each a trust anchor).
