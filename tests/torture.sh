@@ -278,10 +278,13 @@ for cmd in settle verify; do
 	done
 done
 
-# the regression tests: a fault point in each function where a bug was found
-for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open check_enrolments add attr; do
-	cat "$tmp"/pinhit-* 2>/dev/null | grep -qx "$f" || bad "no fault point in $f (a regression test is lost)"
-done
+# the regression tests: a fault point in each function where a bug was found (checked on
+# make check's -O1 build; at -O2 inlining and tail calls hide some of these frames)
+if [ $san = yes ]; then
+	for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open check_enrolments add attr; do
+		cat "$tmp"/pinhit-* 2>/dev/null | grep -qx "$f" || bad "no fault point in $f (a regression test is lost)"
+	done
+fi
 
 [ "$libbugs" -gt 0 ] && echo "note    $libbugs runs hit a bug inside a library (listed above as 'library')"
 [ "$libleaks" -gt 0 ] && echo "note    $libleaks runs leaked only inside xmlsec (tests/torture/lsan.supp)"
