@@ -70,6 +70,7 @@ judge() { # WHAT RC
 # 1. random delays over the time of a whole run (the first runs start with OUT_DIR absent,
 #    later ones replace an existing one with --force)
 RANDOM=8
+exec 3>&2 2>/dev/null # the shell's "Killed" notices
 for i in $(seq 1 8); do
 	delay=$((RANDOM % (ms + 200)))
 	( timeout -s KILL "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))" \
@@ -99,6 +100,7 @@ for n in $points; do
 	judge "killed at write call $n of $total ($op)" "$rc"
 	np=$((np + 1))
 done
+exec 2>&3 3>&-
 left=$(ls -a "$tmp/w" | grep -c "jos-settle-")
 [ "$fails" = 0 ] && ok "$kills kills (8 after random delays, $np at write calls of $total): OUT_DIR absent or complete every time"
 
