@@ -322,9 +322,15 @@ int fmt_pkcs11_load(EVP_PKEY **out, void **engine, const char *uri, const char *
 				 "(Debian: apt-get install libengine-pkcs11-openssl) (%s)", u, ssl_reason());
 		goto done;
 	}
-	if (module && !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0)) {
-		rc = jos_err_set(err, JOS_ECRYPTO, "", 0, "--key: the PKCS#11 engine refuses module-path %s (%s)",
-				 module, ssl_reason());
+	/* The module: module-path from the URI, else PKCS11_MODULE_PATH, else p11-kit's
+	 * proxy, which offers every module registered with p11-kit (softhsm2 registers
+	 * itself): libp11's own default, named here so that errors can name it. */
+	const char *mod = module ? module : getenv("PKCS11_MODULE_PATH");
+	if (!mod || !*mod)
+		mod = "p11-kit-proxy.so";
+	if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", mod, 0)) {
+		rc = jos_err_set(err, JOS_ECRYPTO, "", 0, "--key: the PKCS#11 engine refuses module %s (%s)",
+				 mod, ssl_reason());
 		goto done;
 	}
 	if (pin && !ENGINE_ctrl_cmd_string(e, "PIN", pin, 0)) {
@@ -333,8 +339,8 @@ int fmt_pkcs11_load(EVP_PKEY **out, void **engine, const char *uri, const char *
 		goto done;
 	}
 	if (!ENGINE_init(e)) {
-		rc = jos_err_set(err, JOS_ECRYPTO, "", 0, "--key: cannot start the PKCS#11 engine%s%s (%s)",
-				 module ? " with module " : "", module ? module : "", ssl_reason());
+		rc = jos_err_set(err, JOS_ECRYPTO, "", 0, "--key: cannot start the PKCS#11 engine with module %s (%s)",
+				 mod, ssl_reason());
 		goto done;
 	}
 	inited = true;
