@@ -202,6 +202,13 @@ int fmt_pkcs11_uri_split(char **out, char **module, const char *uri, jos_err *er
 			goto pin;
 		if (al >= 11 && strncmp(p, "pin-source=", 11) == 0)
 			goto pin;
+		if (al >= 12 && strncmp(p, "module-name=", 12) == 0) {
+			free(m);
+			free(o);
+			return jos_err_set(err, JOS_EUSAGE, "", 0,
+					   "--key: module-name is not supported in the PKCS#11 URI: "
+					   "give the module's file with module-path");
+		}
 		if (al >= 12 && strncmp(p, "module-path=", 12) == 0) {
 			free(m);
 			m = malloc(al - 12 + 1);

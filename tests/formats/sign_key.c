@@ -201,6 +201,10 @@ static void test_fmt_sign_key__pkcs11_uri_split(void **state)
 	assert_null(m);
 	assert_int_equal(fmt_pkcs11_uri_split(&u, &m, "pkcs11:token=jos?module-path=/a%00b.so", &err),
 			 JOS_EUSAGE);
+	assert_int_equal(fmt_pkcs11_uri_split(&u, &m, "pkcs11:token=jos?module-name=softhsm2", &err),
+			 JOS_EUSAGE);
+	assert_non_null(strstr(err.msg, "module-path"));
+	assert_null(u);
 }
 
 static void test_fmt_sign_key__pkcs11_pin_in_uri_refused(void **state)
