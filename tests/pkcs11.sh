@@ -11,7 +11,8 @@
 #    file (RSA PKCS#1 v1.5 is deterministic), made before that file was deleted, so
 #    the token alone signed; the statements pass `jos-settle verify` and `xmlsec1 --verify`;
 #  - a wrong or missing PIN, a PIN in the URI, an unknown object, a certificate of
-#    another key and a missing engine: exit 2, a clear message, no OUT_DIR, no prompt.
+#    another key, an EC key in the token (RSA only, see README) and a missing engine:
+#    exit 2, a clear message, no OUT_DIR, no prompt.
 # Nothing is skipped: a missing softhsm2 or engine is a failure (`make deps` installs them).
 # The module is named by PKCS11_MODULE_PATH (read by libp11) except where a case says
 # otherwise. The p11-kit proxy case runs without JOS_RUNNER: p11-kit 0.24.1's proxy
@@ -129,6 +130,12 @@ refuse "certificate of another key" "does not belong" --key "$URI" --cert "$P/si
 	--key-pass-env JOS_TEST_PIN
 refuse "unknown module" "Unable to load PKCS#11 module" --key "$URI?module-path=$tmp/none.so" \
 	--cert "$tmp/hsm.pem" --key-pass-env JOS_TEST_PIN
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ec.key" 2>/dev/null &&
+	openssl pkcs8 -topk8 -nocrypt -in "$tmp/ec.key" -out "$tmp/ec.pk8" 2>/dev/null &&
+	softhsm2-util --import "$tmp/ec.pk8" --token jos --label ecsigner --id 02 --pin 1234 >/dev/null ||
+	bad "cannot import an EC key"
+refuse "EC key in the token (RSA only)" "only RSA keys" --key "pkcs11:token=jos;object=ecsigner;type=private" \
+	--cert "$P/signer-ec.pem" --key-pass-env JOS_TEST_PIN
 OPENSSL_ENGINES=$tmp/none refuse "no pkcs11 engine" "libengine-pkcs11-openssl" --key "$URI" \
 	--cert "$tmp/hsm.pem" --key-pass-env JOS_TEST_PIN
 
