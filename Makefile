@@ -15,7 +15,7 @@ TESTPKGS := cmocka
 # Debian packages that provide the pkg-config modules and the tools the tests run.
 DEB_PKGS := build-essential pkg-config libxml2-dev libxml2-utils libssl-dev openssl \
             libxmlsec1-dev xmlsec1 libcmocka-dev libxlsxwriter-dev valgrind \
-            python3 python3-openpyxl openjdk-17-jdk-headless
+            python3 python3-openpyxl openjdk-17-jdk-headless softhsm2 libengine-pkcs11-openssl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
