@@ -216,6 +216,25 @@ static void test_fmt_csv__text_after_closing_quote(void **state)
 	       "quote as \"\"\n");
 }
 
+/* Fuzz finding (fuzz_csv, 2026-11-25): text after the closing quote of a field that
+ * spans lines was reported one line too late per line end inside the quotes (the
+ * line was counted over text already unquoted in place, which holds those line ends
+ * twice: the quoted text ends with a line end, or has "" before one). The problem
+ * is on the line of the closing quote. */
+static void test_fmt_csv__text_after_multiline_quote_line(void **state)
+{
+	(void)state;
+	EXPECT("a,b\n1,\"x\n\n\"z,2\n3,4\n", "H1:a|b\n 5:3|4\n",
+	       "t.csv:4: unexpected text after a closing quote: inside a quoted field, write a "
+	       "quote as \"\"\n");
+	/* in the header */
+	parsed p = parse("a,\"b\"\"\n\"x\n1,2\n");
+	assert_int_equal(p.rc, JOS_EINVALID);
+	assert_string_equal(p.errs, "t.csv:2: unexpected text after a closing quote: inside a "
+				    "quoted field, write a quote as \"\"\n");
+	parsed_free(&p);
+}
+
 static void test_fmt_csv__unterminated_quote(void **state)
 {
 	(void)state;
@@ -748,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_csv__separator_detection),
 		cmocka_unit_test(test_fmt_csv__column_lookup),
 		cmocka_unit_test(test_fmt_csv__map_columns),
+		cmocka_unit_test(test_fmt_csv__text_after_multiline_quote_line),
 		cmocka_unit_test(test_fmt_csv__one_megabyte_field),
 		cmocka_unit_test(test_fmt_csv__file_equals_memory),
 		cmocka_unit_test(test_fmt_csv__missing_file),
