@@ -39,6 +39,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 GEN_SRC  := $(wildcard scenarios/gen/*.c)
 BIN      := bin/jos-settle
 
+.SECONDARY: $(TEST_SUPPORT_OBJ)
 .PHONY: all deps test unit e2e check valgrind demo bench clean fuzz fuzz-build fuzz-smoke
 all: deps $(BIN)
 
@@ -59,11 +60,13 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libjos.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(BIN): $(BUILD)/engine/main.o $(BUILD)/libjos.a
 	@mkdir -p $(dir $@)
@@ -71,7 +74,8 @@ $(BIN): $(BUILD)/engine/main.o $(BUILD)/libjos.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libjos.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
+	@echo "  TEST    $<"
+	@$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/gen: $(GEN_SRC) $(BUILD)/libjos.a
 	$(CC) $(CFLAGS) -o $@ $(GEN_SRC) $(BUILD)/libjos.a $(PKG_LIBS)
@@ -119,7 +123,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libjos.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libjos.a $(PKG_LIBS)
+	@echo "  FUZZ    $<"
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libjos.a $(PKG_LIBS)
 
 fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -110,8 +110,12 @@ size_t eng_dataset_validate(const jos_dataset *ds, jos_errlist *errs);
 /* ---- measures ------------------------------------------------------------- */
 
 /* Key-independent aggregates per (school, municipality) cell with at least one
- * enrolment. Weights differ per key, so the measure is kept per category: the
- * weighted measure of a cell under key k is sum over its catx of weight_k(cat) * x. */
+ * enrolment with d_e > 0 (or, under headcount, active on count_date). Weights differ
+ * per key, so the measure is kept per category: the weighted measure of a cell under
+ * key k is sum over its catx of weight_k(cat) * x. Under headcount a cell can have
+ * pupils = 0 and x = 0 (its pupils left before count_date): it keeps its pupil_days,
+ * has a 0 share under every method and is not a statement line. muni_pupil_days is
+ * the sum of d_e over all the municipality's enrolments (PupilYears = that / D). */
 typedef struct {
 	uint16_t category;
 	int64_t x;        /* days: sum of d_e; headcount: enrolments active on count_date */
@@ -165,6 +169,8 @@ typedef struct eng_key_result {
 				       phase_in and cap */
 	jos_status *muni_status;    /* invoiced | capped | below_threshold */
 	bool *school_unapportioned; /* per school: sum of M = 0 (a warning) */
+	bool *school_outside_zeroed; /* per school: min_school_share set its outside
+					shares to 0 */
 } eng_key_result;
 
 int eng_key_apply(eng_key_result **out, const jos_dataset *ds, const eng_measures *m,
@@ -185,6 +191,7 @@ typedef struct {
 typedef struct eng_settlement {
 	eng_measures *measures;     /* owned */
 	eng_key_result **results;   /* per ds key, NULL where unused; owned */
+	size_t nresults;            /* = ds->nkeys */
 	eng_row *rows;              /* municipalities with pupils, by code */
 	size_t nrows;
 } eng_settlement;
