@@ -1,0 +1,128 @@
+/*
+ * fuzz_dataset.c: libFuzzer harness for the whole DATA_DIR path: the loader
+ * (formats/dataset.c with settings.c, csv.c, values.c), eng_dataset_validate, and for
+ * a dataset without errors the settlement (eng_settle) and summary.csv.
+ *
+ * The input is cut at each 0x01 byte into settlement.ini, municipalities.csv,
+ * schools.csv, costs.csv, enrolments.csv and agreements.csv, written into a private
+ * temporary folder (made once); pieces the input does not have are absent files.
+ * Checked: the loader returns JOS_OK or JOS_EINVALID exactly as errors were added,
+ * every problem names one of the six files at a line inside that file (or 0), and a
+ * dataset it accepts settles without a broken invariant (JOS_EINTERNAL) and with
+ * JOS_EOVERFLOW only as an explained refusal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/formats.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const names[] = {
+	"settlement.ini", "municipalities.csv", "schools.csv",
+	"costs.csv",      "enrolments.csv",     "agreements.csv",
+};
+#define NFILES (sizeof names / sizeof names[0])
+
+static char dir[4096];
+
+static const char *file_path(size_t i)
+{
+	static char p[4200];
+	snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+	return p;
+}
+
+static void cleanup(void)
+{
+	for (size_t i = 0; i < NFILES; i++)
+		unlink(file_path(i));
+	rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/fuzz_dataset.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("fuzz_dataset: mkdtemp");
+		exit(2);
+	}
+	atexit(cleanup);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint32_t nlines[NFILES];
+	const uint8_t *p = data, *end = data + size;
+	for (size_t i = 0; i < NFILES; i++) {
+		const char *path = file_path(i);
+		nlines[i] = 1;
+		if (p > end) {
+			unlink(path);
+			continue;
+		}
+		const uint8_t *q = memchr(p, 1, (size_t)(end - p));
+		if (!q)
+			q = end;
+		FILE *f = fopen(path, "wb");
+		if (!f || (q > p && fwrite(p, 1, (size_t)(q - p), f) != (size_t)(q - p)) ||
+		    fclose(f) != 0)
+			abort();
+		for (const uint8_t *r = p; r < q; r++)
+			nlines[i] += *r == '\n';
+		p = q + 1;
+	}
+
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	jos_errlist_init(&errs);
+	int rc = fmt_dataset_load(&ds, dir, &errs);
+	if (rc != JOS_OK && rc != JOS_EINVALID) {
+		fprintf(stderr, "fuzz_dataset: fmt_dataset_load returned %d\n", rc);
+		abort();
+	}
+	if ((rc == JOS_EINVALID) != (errs.nerrors > 0))
+		abort();
+	for (size_t i = 0; i < errs.n; i++) {
+		const jos_problem *pr = &errs.items[i];
+		size_t f;
+		for (f = 0; f < NFILES; f++)
+			if (strcmp(pr->file, names[f]) == 0)
+				break;
+		if (f == NFILES || pr->line > nlines[f]) {
+			fprintf(stderr, "problem outside the input: %s:%u: %s\n", pr->file,
+				(unsigned)pr->line, pr->msg);
+			abort();
+		}
+	}
+	if (rc == JOS_OK) {
+		eng_settlement *s = NULL;
+		jos_errlist warn;
+		jos_err err;
+		jos_errlist_init(&warn);
+		jos_err_clear(&err);
+		int src = eng_settle(&s, ds, &warn, &err);
+		if (src == JOS_OK) {
+			char *csv = NULL;
+			size_t len = 0;
+			if (fmt_summary_csv(&csv, &len, ds, s, &err) != JOS_OK) {
+				fprintf(stderr, "fuzz_dataset: summary.csv: %s\n", err.msg);
+				abort();
+			}
+			free(csv);
+		} else if (src != JOS_EOVERFLOW || !err.msg[0]) {
+			fprintf(stderr, "fuzz_dataset: eng_settle returned %d: %s\n", src, err.msg);
+			abort();
+		}
+		eng_settlement_free(s);
+		jos_errlist_free(&warn);
+	}
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+	return 0;
+}
