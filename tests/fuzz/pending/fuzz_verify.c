@@ -9,8 +9,16 @@
  * fmt_verify_buffer runs on each input. Checked: the result is OK or JOS_EVERIFY with
  * a reason, and a statement that verifies reads back through fmt_stmt_to_xml and
  * fmt_stmt_from_xml to the same content (fmt_stmt_compare says equal).
- * FUZZ_VERIFY_TRUST overrides the trust list's path (default relative to the
- * repository root, where make fuzz runs); FUZZ_VERIFY_DEBUG=1 prints each result.
+ *
+ * The signature-wrapping oracle: the fuzzer cannot sign, and every trusted seed
+ * carries the same signed content (tests/support/stmt.c's sample). So any input that
+ * verifies must have exactly that content: a mutation that verifies with different
+ * content is a forged statement. The reference content is read once from the seed
+ * corpus/fuzz_verify/signer.xml.
+ *
+ * FUZZ_VERIFY_TRUST and FUZZ_VERIFY_REF override the paths of the trust list and the
+ * reference statement (default relative to the repository root, where make fuzz
+ * runs); FUZZ_VERIFY_DEBUG=1 prints each result.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static fmt_verifier *verifier;
+static fmt_stmt reference;
 static bool debug;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -38,6 +47,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_verify: cannot open the verifier on %s: %s\n", trust, err.msg);
 		exit(2);
 	}
+	const char *ref = getenv("FUZZ_VERIFY_REF");
+	char *buf = NULL;
+	size_t len = 0;
+	if (!ref)
+		ref = "tests/fuzz/corpus/fuzz_verify/signer.xml";
+	if (fmt_read_file(&buf, &len, ref, FMT_STMT_MAX_BYTES, &err) != JOS_OK ||
+	    fmt_verify_buffer(&reference, verifier, buf, len, &err) != JOS_OK) {
+		fprintf(stderr, "fuzz_verify: the reference statement %s does not verify: %s\n",
+			ref, err.msg);
+		exit(2);
+	}
+	free(buf);
 	return 0;
 }
 
@@ -58,10 +79,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 
-	/* Verified: its content written again and read back is the same content. */
+	/* Verified: it is the signed content, nothing else. */
+	char why[512];
+	if (fmt_stmt_compare(&reference, &st, why, sizeof why) != 0) {
+		fprintf(stderr, "fuzz_verify: FORGED: a statement verifies with content that "
+				"was never signed: %s\n", why);
+		abort();
+	}
+
+	/* Its content written again and read back is the same content. */
 	void *doc = NULL;
 	fmt_stmt back;
-	char why[512];
 	memset(&back, 0, sizeof back);
 	if (fmt_stmt_to_xml(&doc, &st, &err) != JOS_OK ||
 	    fmt_stmt_from_xml(&back, doc, &err) != JOS_OK) {
