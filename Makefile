@@ -31,7 +31,7 @@ CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) 
 LDFLAGS  := $(SAN)
 
 LIB_SRC  := $(filter-out engine/main.c,$(wildcard engine/*.c formats/*.c keys/*.c scenarios/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/generated/statement_xsd.o
 TEST_SRC := $(wildcard tests/engine/*.c tests/formats/*.c tests/keys/*.c tests/scenarios/*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
@@ -62,6 +62,23 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The statement schema is compiled into the library, so verify needs no path at run time.
+$(BUILD)/generated/statement_xsd.c: formats/statement.xsd
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@{ echo '/* generated from formats/statement.xsd by the Makefile: do not edit */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char fmt_stmt_xsd_bytes[];'; \
+	  echo 'extern const size_t fmt_stmt_xsd_size;'; \
+	  echo 'const unsigned char fmt_stmt_xsd_bytes[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t fmt_stmt_xsd_size = sizeof fmt_stmt_xsd_bytes;'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/generated/statement_xsd.o: $(BUILD)/generated/statement_xsd.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libjos.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -17,6 +17,8 @@ __extension__ typedef __int128 jos_i128;
 __extension__ typedef unsigned __int128 jos_u128;
 #define JOS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define JOS_UNUSED __attribute__((unused))
+/* A hint that *p will be read soon (hash-table probes of millions of rows). */
+#define JOS_PREFETCH(p) __builtin_prefetch(p)
 #else
 #error "jos-settle needs a compiler with 128-bit integers (gcc or clang)"
 #endif

@@ -146,16 +146,29 @@ int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);
 int fmt_stmt_from_xml(fmt_stmt *out, void *doc, jos_err *err);
 /* First difference in words a finance officer understands; 0 when equal. */
 int fmt_stmt_compare(const fmt_stmt *expected, const fmt_stmt *got, char *why, size_t whylen);
-/* Path of the shipped schema (formats/statement.xsd), resolved at build time. */
-const char *fmt_stmt_xsd_path(void);
+/* The shipped schema (formats/statement.xsd), compiled into the binary by the Makefile
+ * (so verify needs no path at run time). Returns the bytes (not NUL-terminated). */
+const unsigned char *fmt_stmt_xsd(size_t *len);
+/* The compiled schema; compile once, validate many documents (not thread-safe: one per
+ * thread). fmt_schema_validate returns JOS_EINVALID with the first problem in err->msg. */
+typedef struct fmt_schema fmt_schema;
+int fmt_schema_open(fmt_schema **out, jos_err *err);
+void fmt_schema_free(fmt_schema *s);
+int fmt_schema_validate(fmt_schema *s, void *doc, jos_err *err);
+/* Statement files larger than this are refused by verify before parsing. */
+#define FMT_STMT_MAX_BYTES ((size_t)10 * 1024 * 1024)
 
 /* ---- signing and verification ------------------------------------------------- */
 int fmt_crypto_init(jos_err *err);     /* once, from main, before anything else */
 void fmt_crypto_shutdown(void);
 
+/* A signer loads its key once and signs any number of documents (one at a time);
+ * likewise a verifier parses the trust file and compiles the schema once. Neither is
+ * shared between threads. docs/verify.md states the verification policy. */
 typedef struct fmt_signer fmt_signer;
 /* key_path: PEM private key (RSA >= 2048 or EC P-256); cert_path: its X.509
- * certificate; pass: passphrase or NULL (never prompts). Checks key and cert match. */
+ * certificate, optionally followed by chain certificates (all go into X509Data);
+ * pass: passphrase or NULL (never prompts). Checks key and cert match. */
 int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_path,
 		    const char *pass, jos_err *err);
 void fmt_signer_free(fmt_signer *s);
@@ -164,12 +177,15 @@ void fmt_signer_free(fmt_signer *s);
 int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err);
 
 typedef struct fmt_verifier fmt_verifier;
-/* trust_path: PEM file with one or more CA certificates. */
+/* trust_path: PEM file with one or more CA certificates (each a trust anchor).
+ * JOS_EIO when unreadable, JOS_ECRYPTO when it holds no certificate. */
 int fmt_verifier_open(fmt_verifier **out, const char *trust_path, jos_err *err);
 void fmt_verifier_free(fmt_verifier *v);
-/* Safe parse, shape, schema, signature, chain (at IssueDate), arithmetic. On success
- * fills *out_stmt (may be NULL) with the signed content. JOS_EVERIFY with a reason in
- * err->msg when the statement fails. */
+/* Safe parse, shape, schema, signature, chain (at 12:00 UTC of IssueDate, never the
+ * clock), arithmetic. On success fills *out_stmt (may be NULL; caller frees with
+ * fmt_stmt_free) with the signed content. JOS_EVERIFY with a reason in err->msg when
+ * the statement fails. The verifier remembers the last signer certificate that passed,
+ * so statements of one signer are checked fast. */
 int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size_t len,
 		      jos_err *err);
 

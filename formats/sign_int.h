@@ -1,0 +1,36 @@
+/*
+ * sign_int.h: internals shared by sign.c, verify.c and their tests (not part of the
+ * formats.h contract).
+ */
+#ifndef JOS_SIGN_INT_H
+#define JOS_SIGN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "engine/jos.h"
+
+/* RSA >= 2048 bits or EC P-256; *is_ec tells which. JOS_ECRYPTO with why otherwise. */
+int fmt_key_check(const EVP_PKEY *pk, bool *is_ec, char *why, size_t whylen);
+/* Appends the unsigned ds:Signature template to the root of doc (an xmlDocPtr). */
+int fmt_sign_template(void *doc, bool ec, void **out_signode, jos_err *err);
+/* The last message xmlsec reported (its callback is silenced by fmt_crypto_init). */
+const char *fmt_xmlsec_last_error(void);
+void fmt_xmlsec_clear_error(void);
+
+/* Verification stages, exposed so that tests can prove each defence on its own
+ * (e.g. that xmlsec itself refuses a file:// Reference or a bare KeyValue key even if
+ * the shape checks before it were bypassed). doc is an xmlDocPtr. */
+typedef struct fmt_verifier fmt_verifier;
+int fmt_verify_shape(void *doc, char *why, size_t whylen);
+/* sign_key: the xmlSecKeyPtr to verify with (borrowed), or NULL to let xmlsec take the
+ * key from KeyInfo, restricted to X509 certificates that chain to the trusted ones. */
+int fmt_verify_xmlsec(fmt_verifier *v, void *doc, time_t at, void *sign_key, char *why,
+		      size_t whylen);
+/* The moment certificates are checked at: 12:00:00 UTC on the statement's IssueDate. */
+time_t fmt_verify_time(jos_day issue_date);
+
+#endif

@@ -1,0 +1,862 @@
+/*
+ * verify.c: verification of a received statement (SPEC "verify"), hardened against
+ * hostile documents. In order, each stage refusing with a reason:
+ *   1. size limit (FMT_STMT_MAX_BYTES) and no DOCTYPE at all, checked on the bytes and
+ *      again by the parser (a SAX hook stops at any internal subset or entity
+ *      declaration): no DTD, no entity can be declared, so no expansion ("billion
+ *      laughs"), no XXE and no xmlsec stack overflow on nested entities (trap 5);
+ *   2. safe parse: XML_PARSE_NONET, no DTD loading, no entity substitution, no
+ *      XInclude, libxml2's default depth limit (and ours in the shape walk);
+ *   3. shape, before any crypto (trap 3): root Statement in our namespace; exactly one
+ *      ds:Signature, the last child of the root; SignedInfo with exclusive C14N and
+ *      RSA-SHA256 or ECDSA-SHA256; exactly one Reference, URI="", with exactly the
+ *      enveloped-signature and exclusive C14N transforms and SHA-256; KeyInfo holding
+ *      only X509Data/X509Certificate; no comment, PI, CDATA, entity reference,
+ *      ds:Object or ds:Manifest anywhere; no duplicate Id;
+ *   4. schema validity (the embedded statement.xsd, compiled once per verifier);
+ *   5. the certificate from KeyInfo: RSA >= 2048 or P-256, chaining to --trust at
+ *      12:00 UTC of the statement's IssueDate (not the clock: reproducible);
+ *   6. the signature, by xmlsec given the public key of the certificate checked in 5
+ *      (so xmlsec takes no key from KeyInfo at all) and restricted anyway to: key data
+ *      X509 only (trap 1), empty or same-document URIs (trap 2), the allowed
+ *      algorithms only (trap 8), a keys manager holding trusted certificates and no
+ *      keys (trap 7); the verdict is read from the context's and the reference's
+ *      status (trap 4). The tests also run this stage letting xmlsec read KeyInfo
+ *      itself, to prove each restriction;
+ *   7. arithmetic on the values read from the verified tree (which, with URI="" and
+ *      no comments, is what was signed): lines sum to Net, GrossShares to Gross.
+ */
+#include "formats/formats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/keysmngr.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+#include <xmlsec/openssl/evp.h>
+
+#include "formats/sign_int.h"
+
+#define NS_STMT "urn:jos-settle:statement:1"
+#define NS_DS "http://www.w3.org/2000/09/xmldsig#"
+#define ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
+#define ALG_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+#define ALG_RSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+#define ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+#define ALG_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
+
+#define MAX_DEPTH 24      /* a statement is 5 levels deep, its signature 5 */
+#define MAX_CERTS 8       /* in KeyInfo/X509Data */
+#define MAX_IDS 64
+
+struct fmt_verifier {
+	xmlSecKeysMngrPtr mngr;   /* trusted certificates only, never a key (trap 7) */
+	X509_STORE *store;        /* the same certificates, for our own chain check */
+	fmt_schema *schema;
+	/* The last signer that passed the certificate checks: its KeyInfo certificates
+	 * (as text), the moment they were checked at, and the public key made from them.
+	 * A region signs all its statements with one certificate, so this spares the
+	 * decoding and chain building for all but the first. */
+	char *cache_certs;
+	time_t cache_at;
+	bool cache_ec;
+	xmlSecKeyPtr cache_key;
+};
+
+time_t fmt_verify_time(jos_day issue_date)
+{
+	return (time_t)issue_date * 86400 + 12 * 3600;
+}
+
+/* ---- the trust file ------------------------------------------------------------------ */
+
+int fmt_verifier_open(fmt_verifier **out, const char *trust_path, jos_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	int rc, n = 0;
+	*out = NULL;
+	fmt_verifier *v = calloc(1, sizeof *v);
+	if (!v)
+		return jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
+	if ((rc = fmt_schema_open(&v->schema, err)) != JOS_OK)
+		goto done;
+	if ((rc = fmt_read_file(&buf, &len, trust_path, 4 << 20, err)) != JOS_OK)
+		goto done;
+	v->store = X509_STORE_new();
+	v->mngr = xmlSecKeysMngrCreate();
+	if (!v->store || !v->mngr || xmlSecCryptoAppDefaultKeysMngrInit(v->mngr) < 0) {
+		rc = jos_err_set(err, JOS_ECRYPTO, trust_path, 0, "cannot set up the certificate store");
+		goto done;
+	}
+	/* xmlSecCryptoAppKeysMngrCertLoad reads only the first PEM block (trap 9): split
+	 * the file ourselves and hand each certificate over as DER. */
+	ERR_clear_error();
+	bio = BIO_new_mem_buf(buf, (int)len);
+	X509 *c;
+	while (bio && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		unsigned char *der = NULL;
+		int dlen = i2d_X509(c, &der);
+		int ok = dlen > 0 && X509_STORE_add_cert(v->store, c) == 1 &&
+			 xmlSecCryptoAppKeysMngrCertLoadMemory(v->mngr, der, (xmlSecSize)dlen,
+							       xmlSecKeyDataFormatDer,
+							       xmlSecKeyDataTypeTrusted) >= 0;
+		OPENSSL_free(der);
+		X509_free(c);
+		if (!ok) {
+			rc = jos_err_set(err, JOS_ECRYPTO, trust_path, 0,
+					 "certificate %d cannot be used as a trust anchor", n + 1);
+			goto done;
+		}
+		n++;
+	}
+	ERR_clear_error();
+	if (n == 0) {
+		rc = jos_err_set(err, JOS_ECRYPTO, trust_path, 0, "no PEM certificate in the trust file");
+		goto done;
+	}
+	*out = v;
+	v = NULL;
+	rc = JOS_OK;
+done:
+	BIO_free(bio);
+	free(buf);
+	fmt_verifier_free(v);
+	return rc;
+}
+
+void fmt_verifier_free(fmt_verifier *v)
+{
+	if (!v)
+		return;
+	if (v->mngr)
+		xmlSecKeysMngrDestroy(v->mngr);
+	X509_STORE_free(v->store);
+	fmt_schema_free(v->schema);
+	if (v->cache_key)
+		xmlSecKeyDestroy(v->cache_key);
+	free(v->cache_certs);
+	free(v);
+}
+
+/* ---- stage 1 and 2: bytes and parser ------------------------------------------------ */
+
+static bool contains(const char *buf, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= len; i++)
+		if (buf[i] == needle[0] && memcmp(buf + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+typedef struct {
+	bool dtd;
+} parse_guard;
+
+static void stop_dtd(xmlParserCtxtPtr ctxt)
+{
+	parse_guard *g = ctxt->_private;
+	g->dtd = true;
+	xmlStopParser(ctxt);
+}
+
+static void sax_internal_subset(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
+{
+	(void)name;
+	(void)eid;
+	(void)sid;
+	stop_dtd(ctx);
+}
+
+static void sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *pid,
+			    const xmlChar *sid, xmlChar *content)
+{
+	(void)name;
+	(void)type;
+	(void)pid;
+	(void)sid;
+	(void)content;
+	stop_dtd(ctx);
+}
+
+static xmlEntityPtr sax_get_entity(void *ctx, const xmlChar *name)
+{
+	(void)name;
+	stop_dtd(ctx);
+	return NULL;
+}
+
+static int safe_parse(xmlDocPtr *out, const char *buf, size_t len, char *why, size_t whylen)
+{
+	parse_guard g = { false };
+	*out = NULL;
+	if (len > FMT_STMT_MAX_BYTES) {
+		snprintf(why, whylen, "the file is larger than %zu MB: refused unread",
+			 FMT_STMT_MAX_BYTES >> 20);
+		return JOS_EVERIFY;
+	}
+	if (contains(buf, len, "<!DOCTYPE") || contains(buf, len, "<!ENTITY")) {
+		snprintf(why, whylen, "a DOCTYPE (DTD or entity declaration) is not allowed in a statement");
+		return JOS_EVERIFY;
+	}
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	if (!ctxt) {
+		snprintf(why, whylen, "out of memory");
+		return JOS_ENOMEM;
+	}
+	ctxt->_private = &g;
+	ctxt->sax->internalSubset = sax_internal_subset;
+	ctxt->sax->externalSubset = sax_internal_subset;
+	ctxt->sax->entityDecl = sax_entity_decl;
+	ctxt->sax->getEntity = sax_get_entity;
+	/* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID, no
+	 * XINCLUDE, no HUGE (libxml2 keeps its depth and size limits). */
+	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "statement.xml", NULL,
+					  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (g.dtd) {
+		xmlFreeDoc(doc);
+		xmlFreeParserCtxt(ctxt);
+		snprintf(why, whylen, "a DOCTYPE (DTD or entity declaration) is not allowed in a statement");
+		return JOS_EVERIFY;
+	}
+	if (!doc || !ctxt->wellFormed) {
+		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+		char msg[200] = "";
+		if (e && e->message) {
+			snprintf(msg, sizeof msg, "%s", e->message);
+			size_t n = strlen(msg);
+			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+				msg[--n] = '\0';
+		}
+		snprintf(why, whylen, "not well-formed XML (line %d: %s)", e ? e->line : 0,
+			 msg[0] ? msg : "parse error");
+		xmlFreeDoc(doc);
+		xmlFreeParserCtxt(ctxt);
+		return JOS_EVERIFY;
+	}
+	xmlFreeParserCtxt(ctxt);
+	if (doc->intSubset || doc->extSubset) {
+		xmlFreeDoc(doc);
+		snprintf(why, whylen, "a DOCTYPE (DTD or entity declaration) is not allowed in a statement");
+		return JOS_EVERIFY;
+	}
+	*out = doc;
+	return JOS_OK;
+}
+
+/* ---- stage 3: shape ------------------------------------------------------------------ */
+
+static bool in_ns(const xmlNode *n, const char *ns)
+{
+	return n->ns && n->ns->href && strcmp((const char *)n->ns->href, ns) == 0;
+}
+
+static bool is_ds(const xmlNode *n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && in_ns(n, NS_DS) &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static bool blank(const xmlChar *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
+
+typedef struct {
+	char *why;
+	size_t whylen;
+	const xmlChar *ids[MAX_IDS];
+	int nids;
+	int nsig;
+} shape;
+
+static int refuse(shape *s, const char *fmt, const char *arg)
+{
+	snprintf(s->why, s->whylen, fmt, arg);
+	return JOS_EVERIFY;
+}
+
+static int walk(shape *s, xmlNodePtr n, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return refuse(s, "elements nested deeper than a statement can be%s", "");
+	for (; n; n = n->next) {
+		switch (n->type) {
+		case XML_TEXT_NODE:
+			continue;
+		case XML_ELEMENT_NODE:
+			break;
+		case XML_COMMENT_NODE:
+			return refuse(s, "a comment is not allowed in a statement (the signature ignores "
+					 "comments, so one inside a value could change what is read)%s", "");
+		case XML_PI_NODE:
+			return refuse(s, "a processing instruction is not allowed in a statement%s", "");
+		case XML_CDATA_SECTION_NODE:
+			return refuse(s, "a CDATA section is not allowed in a statement%s", "");
+		case XML_ENTITY_REF_NODE:
+		case XML_ENTITY_NODE:
+			return refuse(s, "an entity reference is not allowed in a statement%s", "");
+		case XML_XINCLUDE_START:
+		case XML_XINCLUDE_END:
+			return refuse(s, "XInclude is not allowed in a statement%s", "");
+		default:
+			return refuse(s, "unexpected XML node type in a statement%s", "");
+		}
+		if (!in_ns(n, NS_STMT) && !in_ns(n, NS_DS))
+			return refuse(s, "element %s is in a foreign namespace", (const char *)n->name);
+		if (is_ds(n, "Object") || is_ds(n, "Manifest"))
+			return refuse(s, "ds:%s is not allowed in a statement", (const char *)n->name);
+		if (is_ds(n, "Signature"))
+			s->nsig++;
+		for (xmlAttrPtr a = n->properties; a; a = a->next) {
+			bool xml_id = a->ns && a->ns->href &&
+				      strcmp((const char *)a->ns->href, "http://www.w3.org/XML/1998/namespace") == 0 &&
+				      strcmp((const char *)a->name, "id") == 0;
+			bool id = strcmp((const char *)a->name, "Id") == 0 ||
+				  strcmp((const char *)a->name, "ID") == 0 || xml_id ||
+				  (in_ns(n, NS_DS) && strcmp((const char *)a->name, "id") == 0);
+			if (!id)
+				continue;
+			const xmlChar *v = a->children ? a->children->content : NULL;
+			if (!v)
+				continue;
+			for (int i = 0; i < s->nids; i++)
+				if (xmlStrEqual(s->ids[i], v))
+					return refuse(s, "duplicate Id \"%.80s\"", (const char *)v);
+			if (s->nids == MAX_IDS)
+				return refuse(s, "too many Id attributes%s", "");
+			s->ids[s->nids++] = v;
+		}
+		int rc = walk(s, n->children, depth + 1);
+		if (rc != JOS_OK)
+			return rc;
+	}
+	return JOS_OK;
+}
+
+/* The element children of n in order, with only white space between them; NULL-
+ * terminated into kids[max+1]. Returns the count or -1 (text, or more than max). */
+static int children(xmlNodePtr n, xmlNodePtr *kids, int max)
+{
+	int k = 0;
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type == XML_TEXT_NODE) {
+			if (!blank(c->content))
+				return -1;
+			continue;
+		}
+		if (c->type != XML_ELEMENT_NODE || k == max)
+			return -1;
+		kids[k++] = c;
+	}
+	kids[k] = NULL;
+	return k;
+}
+
+static bool alg_is(xmlNodePtr n, const char *alg)
+{
+	xmlChar *a = xmlGetNoNsProp(n, BAD_CAST "Algorithm");
+	bool ok = a && strcmp((const char *)a, alg) == 0;
+	xmlFree(a);
+	return ok;
+}
+
+/* An algorithm element: the right Algorithm and no content (no HMACOutputLength, no
+ * InclusiveNamespaces, ...). */
+static bool alg_leaf(xmlNodePtr n, const char *name, const char *alg)
+{
+	xmlNodePtr k[2];
+	return is_ds(n, name) && alg_is(n, alg) && children(n, k, 0) == 0;
+}
+
+static int check_signature(shape *s, xmlNodePtr sig)
+{
+	xmlNodePtr k[MAX_CERTS + 1], si[5], ref[5], tr[4];
+	if (children(sig, k, 3) != 3 || !is_ds(k[0], "SignedInfo") || !is_ds(k[1], "SignatureValue") ||
+	    !is_ds(k[2], "KeyInfo"))
+		return refuse(s, "ds:Signature must hold exactly SignedInfo, SignatureValue and KeyInfo%s", "");
+	xmlNodePtr keyinfo = k[2];
+	int nsi = children(k[0], si, 4);
+	if (nsi < 3 || !is_ds(si[0], "CanonicalizationMethod") || !is_ds(si[1], "SignatureMethod"))
+		return refuse(s, "ds:SignedInfo is not CanonicalizationMethod, SignatureMethod, Reference%s", "");
+	if (nsi != 3 || !is_ds(si[2], "Reference"))
+		return refuse(s, "the signature must have exactly one Reference%s", "");
+	if (!alg_leaf(si[0], "CanonicalizationMethod", ALG_EXC_C14N))
+		return refuse(s, "the canonicalization must be exclusive C14N (%s)", ALG_EXC_C14N);
+	if (!alg_leaf(si[1], "SignatureMethod", ALG_RSA_SHA256) &&
+	    !alg_leaf(si[1], "SignatureMethod", ALG_ECDSA_SHA256)) {
+		xmlChar *a = xmlGetNoNsProp(si[1], BAD_CAST "Algorithm");
+		int rc = refuse(s, "signature algorithm %.100s is not allowed (only RSA-SHA256 and "
+				   "ECDSA-SHA256)", a ? (const char *)a : "(none)");
+		xmlFree(a);
+		return rc;
+	}
+	xmlNodePtr r = si[2];
+	xmlChar *uri = xmlGetNoNsProp(r, BAD_CAST "URI");
+	bool empty = uri && uri[0] == '\0';
+	xmlFree(uri);
+	if (!empty)
+		return refuse(s, "the Reference must have URI=\"\" (the whole document)%s", "");
+	if (children(r, ref, 3) != 3 || !is_ds(ref[0], "Transforms") || !is_ds(ref[1], "DigestMethod") ||
+	    !is_ds(ref[2], "DigestValue"))
+		return refuse(s, "ds:Reference must hold exactly Transforms, DigestMethod and DigestValue%s", "");
+	if (children(ref[0], tr, 3) != 2 || !alg_leaf(tr[0], "Transform", ALG_ENVELOPED) ||
+	    !alg_leaf(tr[1], "Transform", ALG_EXC_C14N))
+		return refuse(s, "the Reference's transforms must be exactly enveloped-signature and "
+				 "exclusive C14N%s", "");
+	if (!alg_leaf(ref[1], "DigestMethod", ALG_SHA256)) {
+		xmlChar *a = xmlGetNoNsProp(ref[1], BAD_CAST "Algorithm");
+		int rc = refuse(s, "digest algorithm %.100s is not allowed (only SHA-256)",
+				a ? (const char *)a : "(none)");
+		xmlFree(a);
+		return rc;
+	}
+	if (children(keyinfo, k, 1) != 1 || !is_ds(k[0], "X509Data"))
+		return refuse(s, "ds:KeyInfo must hold only X509Data (no KeyValue, KeyName or "
+				 "RetrievalMethod)%s", "");
+	int nc = children(k[0], k, MAX_CERTS);
+	if (nc < 1)
+		return refuse(s, "ds:X509Data must hold the signer's X509Certificate%s", "");
+	for (int i = 0; i < nc; i++)
+		if (!is_ds(k[i], "X509Certificate"))
+			return refuse(s, "ds:X509Data may hold only X509Certificate elements%s", "");
+	return JOS_OK;
+}
+
+int fmt_verify_shape(void *vdoc, char *why, size_t whylen)
+{
+	xmlDocPtr doc = vdoc;
+	shape s = { .why = why, .whylen = whylen };
+	for (xmlNodePtr n = doc->children; n; n = n->next)
+		if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE)
+			return refuse(&s, "a comment or processing instruction is not allowed in a statement%s", "");
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	if (!root || !in_ns(root, NS_STMT) || strcmp((const char *)root->name, "Statement") != 0)
+		return refuse(&s, "the root element is not a Statement in namespace %s", NS_STMT);
+	int rc = walk(&s, root, 0);
+	if (rc != JOS_OK)
+		return rc;
+	if (s.nsig == 0)
+		return refuse(&s, "the statement is not signed (no ds:Signature)%s", "");
+	if (s.nsig > 1)
+		return refuse(&s, "the statement has more than one ds:Signature%s", "");
+	xmlNodePtr last = root->last;
+	while (last && last->type == XML_TEXT_NODE && blank(last->content))
+		last = last->prev;
+	if (!is_ds(last, "Signature"))
+		return refuse(&s, "the ds:Signature must be the last child of Statement (enveloped)%s", "");
+	return check_signature(&s, last);
+}
+
+/* ---- stage 5: the certificate ------------------------------------------------------ */
+
+static X509 *cert_from_b64(const xmlChar *text)
+{
+	size_t n = strlen((const char *)text);
+	unsigned char *der = malloc(n + 4);
+	EVP_ENCODE_CTX *ec = EVP_ENCODE_CTX_new();
+	X509 *x = NULL;
+	int l1 = 0, l2 = 0;
+	if (der && ec && n < INT32_MAX) {
+		EVP_DecodeInit(ec);
+		if (EVP_DecodeUpdate(ec, der, &l1, text, (int)n) >= 0 && EVP_DecodeFinal(ec, der + l1, &l2) == 1) {
+			const unsigned char *p = der;
+			long dl = l1 + l2;
+			x = d2i_X509(NULL, &p, dl);
+			if (x && p != der + dl) { /* trailing bytes */
+				X509_free(x);
+				x = NULL;
+			}
+		}
+	}
+	EVP_ENCODE_CTX_free(ec);
+	free(der);
+	return x;
+}
+
+/* The X509Certificate elements of KeyInfo/X509Data (shape already checked). */
+static int cert_nodes(xmlDocPtr doc, xmlNodePtr *k)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), sig = root->last;
+	while (sig && sig->type != XML_ELEMENT_NODE)
+		sig = sig->prev;
+	xmlNodePtr ki = sig ? xmlSecFindChild(sig, BAD_CAST "KeyInfo", BAD_CAST NS_DS) : NULL;
+	xmlNodePtr xd = ki ? xmlSecFindChild(ki, BAD_CAST "X509Data", BAD_CAST NS_DS) : NULL;
+	return xd ? children(xd, k, MAX_CERTS) : -1;
+}
+
+/* Their texts joined by "|", malloc'd (the cache key). */
+static char *cert_texts(xmlNodePtr *k, int nc)
+{
+	size_t len = 1;
+	for (int i = 0; i < nc; i++)
+		for (xmlNodePtr t = k[i]->children; t; t = t->next)
+			len += t->content ? strlen((const char *)t->content) + 1 : 1;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	for (int i = 0; i < nc; i++) {
+		for (xmlNodePtr t = k[i]->children; t; t = t->next)
+			if (t->content) {
+				size_t n = strlen((const char *)t->content);
+				memcpy(p, t->content, n);
+				p += n;
+			}
+		*p++ = '|';
+	}
+	*p = '\0';
+	return s;
+}
+
+static int read_certs(STACK_OF(X509) **out, xmlNodePtr *k, int nc, char *why, size_t whylen)
+{
+	STACK_OF(X509) *st = sk_X509_new_null();
+	if (!st || nc < 1) {
+		sk_X509_free(st);
+		snprintf(why, whylen, "no certificate in KeyInfo");
+		return JOS_EVERIFY;
+	}
+	for (int i = 0; i < nc; i++) {
+		xmlChar *t = xmlNodeGetContent(k[i]);
+		X509 *x = t ? cert_from_b64(t) : NULL;
+		xmlFree(t);
+		if (!x || !sk_X509_push(st, x)) {
+			X509_free(x);
+			sk_X509_pop_free(st, X509_free);
+			ERR_clear_error();
+			snprintf(why, whylen, "X509Certificate %d is not a valid certificate", i + 1);
+			return JOS_EVERIFY;
+		}
+	}
+	*out = st;
+	return JOS_OK;
+}
+
+/* The signer's certificate: the one that issued none of the others. */
+static X509 *leaf_of(STACK_OF(X509) *st)
+{
+	int n = sk_X509_num(st);
+	for (int i = 0; i < n; i++) {
+		X509 *c = sk_X509_value(st, i);
+		bool issuer = false;
+		for (int j = 0; j < n && !issuer; j++)
+			if (j != i && X509_check_issued(c, sk_X509_value(st, j)) == X509_V_OK)
+				issuer = true;
+		if (!issuer)
+			return c;
+	}
+	return NULL;
+}
+
+static int check_cert(fmt_verifier *v, X509 *leaf, STACK_OF(X509) *chain, time_t at, bool want_ec,
+		      char *why, size_t whylen)
+{
+	char kwhy[200], day[16];
+	bool ec = false;
+	EVP_PKEY *pk = X509_get0_pubkey(leaf);
+	if (!pk) {
+		snprintf(why, whylen, "the signer's certificate has no usable public key");
+		return JOS_EVERIFY;
+	}
+	if (fmt_key_check(pk, &ec, kwhy, sizeof kwhy) != JOS_OK) {
+		snprintf(why, whylen, "signer's %s", kwhy);
+		return JOS_EVERIFY;
+	}
+	if (ec != want_ec) {
+		snprintf(why, whylen, "the signature method does not match the certificate's key type");
+		return JOS_EVERIFY;
+	}
+	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	if (!sc || X509_STORE_CTX_init(sc, v->store, leaf, chain) != 1) {
+		X509_STORE_CTX_free(sc);
+		snprintf(why, whylen, "out of memory");
+		return JOS_ENOMEM;
+	}
+	/* A statement carries the date the finance team gave it (statement_date), and is
+	 * often signed later, with a certificate issued after that date: the signature
+	 * cannot predate its certificate. So the chain is checked at IssueDate, or at the
+	 * signer certificate's notBefore when that is later; a certificate that had expired
+	 * by the IssueDate still fails. Either way the clock is never read. */
+	struct tm nb_tm;
+	const ASN1_TIME *nb = X509_get0_notBefore(leaf);
+	if (nb && ASN1_TIME_to_tm(nb, &nb_tm) == 1) {
+		time_t nb_t = timegm(&nb_tm);
+		if (nb_t > at)
+			at = nb_t;
+	}
+	X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(sc);
+	X509_VERIFY_PARAM_set_time(p, at);
+	/* an anchor of --trust is trusted as given, also when it is not self-signed */
+	X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_PARTIAL_CHAIN);
+	int ok = X509_verify_cert(sc);
+	int e = X509_STORE_CTX_get_error(sc);
+	X509_STORE_CTX_free(sc);
+	ERR_clear_error();
+	if (ok == 1)
+		return JOS_OK;
+	jos_day_format(day, (jos_day)(at / 86400));
+	snprintf(why, whylen, "the signer's certificate does not chain to the trusted certificates at "
+			      "IssueDate %s: %s", day, X509_verify_cert_error_string(e));
+	return JOS_EVERIFY;
+}
+
+/* The verified public key of the statement's signer, as an xmlsec key owned by the
+ * verifier's cache (borrowed by the caller until the next call). */
+static int signer_key(fmt_verifier *v, xmlDocPtr doc, time_t at, bool want_ec, xmlSecKeyPtr *out,
+		      char *why, size_t whylen)
+{
+	xmlNodePtr k[MAX_CERTS + 1];
+	STACK_OF(X509) *certs = NULL;
+	int nc = cert_nodes(doc, k), rc;
+	char *texts = nc > 0 ? cert_texts(k, nc) : NULL;
+	*out = NULL;
+	if (nc < 1 || !texts) {
+		free(texts);
+		snprintf(why, whylen, nc < 1 ? "no certificate in KeyInfo" : "out of memory");
+		return nc < 1 ? JOS_EVERIFY : JOS_ENOMEM;
+	}
+	if (v->cache_key && v->cache_at == at && strcmp(v->cache_certs, texts) == 0) {
+		free(texts);
+		if (v->cache_ec != want_ec) {
+			snprintf(why, whylen, "the signature method does not match the certificate's key type");
+			return JOS_EVERIFY;
+		}
+		*out = v->cache_key;
+		return JOS_OK;
+	}
+	if ((rc = read_certs(&certs, k, nc, why, whylen)) != JOS_OK)
+		goto done;
+	X509 *leaf = leaf_of(certs);
+	if (!leaf) {
+		snprintf(why, whylen, "cannot tell the signer's certificate among those in KeyInfo");
+		rc = JOS_EVERIFY;
+		goto done;
+	}
+	if ((rc = check_cert(v, leaf, certs, at, want_ec, why, whylen)) != JOS_OK)
+		goto done;
+	/* the key xmlsec is given is the one of the certificate just checked: xmlsec does
+	 * not read KeyInfo at all then (traps 1 and 7 cannot arise) */
+	EVP_PKEY *pk = X509_get_pubkey(leaf);
+	xmlSecKeyDataPtr kd = pk ? xmlSecOpenSSLEvpKeyAdopt(pk) : NULL;
+	xmlSecKeyPtr key = kd ? xmlSecKeyCreate() : NULL;
+	if (!key || xmlSecKeySetValue(key, kd) < 0) {
+		if (key)
+			xmlSecKeyDestroy(key);
+		if (kd)
+			xmlSecKeyDataDestroy(kd);
+		else
+			EVP_PKEY_free(pk);
+		snprintf(why, whylen, "cannot hand the signer's key to xmlsec");
+		rc = JOS_ECRYPTO;
+		goto done;
+	}
+	if (v->cache_key)
+		xmlSecKeyDestroy(v->cache_key);
+	free(v->cache_certs);
+	v->cache_key = key;
+	v->cache_certs = texts;
+	texts = NULL;
+	v->cache_at = at;
+	v->cache_ec = want_ec;
+	*out = key;
+	rc = JOS_OK;
+done:
+	free(texts);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}
+
+/* ---- stage 6: the signature ------------------------------------------------------------ */
+
+int fmt_verify_xmlsec(fmt_verifier *v, void *vdoc, time_t at, void *sign_key, char *why,
+		      size_t whylen)
+{
+	xmlDocPtr doc = vdoc;
+	int rc = JOS_EVERIFY;
+	xmlNodePtr sig = xmlSecFindNode(xmlDocGetRootElement(doc), xmlSecNodeSignature, xmlSecDSigNs);
+	if (!sig) {
+		snprintf(why, whylen, "no ds:Signature");
+		return JOS_EVERIFY;
+	}
+	xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(v->mngr);
+	if (!ctx) {
+		snprintf(why, whylen, "out of memory");
+		return JOS_ENOMEM;
+	}
+	/* trap 1: the key may come from a verified X509 certificate only */
+	if (xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataX509Id) < 0)
+		goto internal;
+	ctx->keyInfoReadCtx.certsVerificationTime = at;
+	/* trap 2: never dereference a URI that leaves the document */
+	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty | xmlSecTransformUriTypeSameDocument;
+	/* trap 8: these lists gate c14n, signature and digest methods alike */
+	if (xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
+	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha256Id) < 0 ||
+	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha256Id) < 0 ||
+	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformSha256Id) < 0 ||
+	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId) < 0 ||
+	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
+	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id) < 0)
+		goto internal;
+	ctx->signKey = sign_key;  /* borrowed; NULL: from KeyInfo, as restricted above */
+	fmt_xmlsec_clear_error();
+	int r = xmlSecDSigCtxVerify(ctx, sig);
+	/* trap 4: 0 is returned for a bad signature too; the verdict is in the status */
+	if (r < 0) {
+		snprintf(why, whylen, "the signature cannot be checked: %s",
+			 fmt_xmlsec_last_error()[0] ? fmt_xmlsec_last_error() : "xmlsec error");
+		goto done;
+	}
+	if (ctx->status != xmlSecDSigStatusSucceeded) {
+		snprintf(why, whylen, "the signature does not match the document (it was changed after "
+				      "signing, or signed by another key)");
+		goto done;
+	}
+	if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != 1) {
+		snprintf(why, whylen, "the signature must have exactly one Reference");
+		goto done;
+	}
+	xmlSecDSigReferenceCtxPtr ref = xmlSecPtrListGetItem(&ctx->signedInfoReferences, 0);
+	if (!ref || ref->status != xmlSecDSigStatusSucceeded || !ref->uri || ref->uri[0] != '\0') {
+		snprintf(why, whylen, "the Reference over the whole document does not verify");
+		goto done;
+	}
+	if (!ctx->signKey || (sign_key && ctx->signKey != sign_key)) {
+		snprintf(why, whylen, "the signature was not made with the key of the certificate in KeyInfo");
+		goto done;
+	}
+	rc = JOS_OK;
+	goto done;
+internal:
+	snprintf(why, whylen, "cannot configure the signature check");
+	rc = JOS_ECRYPTO;
+done:
+	if (sign_key && ctx->signKey == sign_key)
+		ctx->signKey = NULL;  /* the caller's */
+	xmlSecDSigCtxDestroy(ctx);
+	return rc;
+}
+
+/* ---- stage 7: arithmetic ------------------------------------------------------------ */
+
+static int check_sums(const fmt_stmt *st, char *why, size_t whylen)
+{
+	jos_cents amount = 0, gross = 0;
+	char a[JOS_FMT_BUF], b[JOS_FMT_BUF];
+	for (size_t i = 0; i < st->nlines; i++) {
+		if (jos_add64(&amount, amount, st->lines[i].amount) ||
+		    jos_add64(&gross, gross, st->lines[i].gross)) {
+			snprintf(why, whylen, "the line amounts overflow");
+			return JOS_EVERIFY;
+		}
+		if (st->lines[i].amount < 0 || st->lines[i].gross < 0) {
+			snprintf(why, whylen, "school %s: a negative amount", st->lines[i].school);
+			return JOS_EVERIFY;
+		}
+	}
+	if (amount != st->net) {
+		snprintf(why, whylen, "the line Amounts sum to %s but Net is %s", jos_cents_format(a, amount),
+			 jos_cents_format(b, st->net));
+		return JOS_EVERIFY;
+	}
+	if (gross != st->gross) {
+		snprintf(why, whylen, "the line GrossShares sum to %s but Gross is %s",
+			 jos_cents_format(a, gross), jos_cents_format(b, st->gross));
+		return JOS_EVERIFY;
+	}
+	if (st->status == JOS_STATUS_BELOW_THRESHOLD && st->net != 0) {
+		snprintf(why, whylen, "Status is below_threshold but Net is %s, not 0.00",
+			 jos_cents_format(a, st->net));
+		return JOS_EVERIFY;
+	}
+	if (st->net > st->gross) {
+		snprintf(why, whylen, "Net %s exceeds Gross %s", jos_cents_format(a, st->net),
+			 jos_cents_format(b, st->gross));
+		return JOS_EVERIFY;
+	}
+	if (st->status == JOS_STATUS_CAPPED && (!st->key.has_cap || st->net != st->key.cap)) {
+		snprintf(why, whylen, "Status is capped but Net is not the key's cap");
+		return JOS_EVERIFY;
+	}
+	if (st->key.has_cap && st->net > st->key.cap) {
+		snprintf(why, whylen, "Net %s exceeds the key's cap %s", jos_cents_format(a, st->net),
+			 jos_cents_format(b, st->key.cap));
+		return JOS_EVERIFY;
+	}
+	return JOS_OK;
+}
+
+/* ---- the whole ------------------------------------------------------------------------- */
+
+int fmt_verify_buffer(fmt_stmt *out_stmt, fmt_verifier *v, const char *buf, size_t len,
+		      jos_err *err)
+{
+	char why[sizeof err->msg] = "";
+	xmlDocPtr doc = NULL;
+	fmt_stmt st;
+	bool have_st = false;
+	int rc;
+	if (out_stmt) {
+		memset(out_stmt, 0, sizeof *out_stmt);
+		out_stmt->payment_days = -1;
+	}
+	if ((rc = safe_parse(&doc, buf, len, why, sizeof why)) != JOS_OK)
+		goto done;
+	if ((rc = fmt_verify_shape(doc, why, sizeof why)) != JOS_OK)
+		goto done;
+	if ((rc = fmt_schema_validate(v->schema, doc, err)) != JOS_OK) {
+		snprintf(why, sizeof why, "%s", err->msg);
+		rc = rc == JOS_EINVALID ? JOS_EVERIFY : rc;
+		goto done;
+	}
+	if ((rc = fmt_stmt_from_xml(&st, doc, err)) != JOS_OK) {
+		snprintf(why, sizeof why, "%s", err->msg);
+		rc = rc == JOS_EINVALID ? JOS_EVERIFY : rc;
+		goto done;
+	}
+	have_st = true;
+	time_t at = fmt_verify_time(st.issue_date);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr sig = root->last;
+	while (sig->type != XML_ELEMENT_NODE)
+		sig = sig->prev;
+	xmlNodePtr si = xmlSecFindChild(sig, BAD_CAST "SignedInfo", BAD_CAST NS_DS);
+	xmlNodePtr sm = xmlSecFindChild(si, BAD_CAST "SignatureMethod", BAD_CAST NS_DS);
+	xmlSecKeyPtr key = NULL;
+	if ((rc = signer_key(v, doc, at, alg_is(sm, ALG_ECDSA_SHA256), &key, why, sizeof why)) != JOS_OK)
+		goto done;
+	if ((rc = fmt_verify_xmlsec(v, doc, at, key, why, sizeof why)) != JOS_OK)
+		goto done;
+	if ((rc = check_sums(&st, why, sizeof why)) != JOS_OK)
+		goto done;
+	if (out_stmt) {
+		*out_stmt = st;
+		have_st = false;
+	}
+	rc = JOS_OK;
+done:
+	if (have_st)
+		fmt_stmt_free(&st);
+	xmlFreeDoc(doc);
+	ERR_clear_error();
+	if (rc != JOS_OK) {
+		jos_err_clear(err);
+		jos_err_set(err, rc, "", 0, "%s", why);
+	}
+	return rc;
+}

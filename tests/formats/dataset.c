@@ -1,0 +1,609 @@
+/*
+ * tests/formats/dataset.c: fmt_dataset_load on small folders: a valid base data set with
+ * one file replaced per test, one test per loader rule, each asserting the exact
+ * FILE:LINE and message; plus the tests/data/valid-small fixture.
+ */
+#include "support/test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/formats.h"
+#include "support/files.h"
+
+#define EN_HEAD "pupil_id,school_id,residence_code,start_date,end_date,category\n"
+
+static const char *const base_files[][2] = {
+	{ "settlement.ini", "[settlement]\n"
+			    "name = Test\n"
+			    "issuer = Holland Rijnland\n"
+			    "issuer_id = 0546\n"
+			    "period_start = 2025-08-01\n"
+			    "period_end = 2026-07-31\n"
+			    "statement_date = 2026-09-15\n"
+			    "measure = days\n"
+			    "default_key = standard\n"
+			    "\n"
+			    "[key standard]\n"
+			    "method = prorata\n" },
+	{ "municipalities.csv", "code,name,in_region\n"
+				"0546,Leiden,yes\n"
+				"0629,Wassenaar,no\n" },
+	{ "schools.csv", "school_id,name,municipality_code,type\n"
+			 "S1,School 1,0546,SO\n" },
+	{ "costs.csv", "school_id,budget\n"
+		       "S1,1000.00\n" },
+	{ "enrolments.csv", "pupil_id,school_id,residence_code,start_date,end_date,category\n"
+			    "P1,S1,0629,2025-08-01,,\n" },
+	{ "agreements.csv", "municipality_code,key\n"
+			    "0629,standard\n" },
+};
+
+/* The base data set with file `name` replaced by content (NULL: removed). */
+static char *setup(const char *name, const char *content)
+{
+	char *dir = tst_tmpdir();
+	for (size_t i = 0; i < sizeof base_files / sizeof base_files[0]; i++)
+		tst_write(dir, base_files[i][0], base_files[i][1]);
+	if (name)
+		tst_write(dir, name, content);
+	return dir;
+}
+
+static int load(jos_dataset **ds, jos_errlist *errs, const char *name, const char *content)
+{
+	char *dir = setup(name, content);
+	jos_errlist_init(errs);
+	int rc = fmt_dataset_load(ds, dir, errs);
+	tst_rmtree(dir);
+	return rc;
+}
+
+/* Loads with one file replaced and asserts exactly one error, FILE:LINE: msg. */
+static void expect_one(const char *name, const char *content, const char *file, uint32_t line,
+		       const char *msg)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	int rc = load(&ds, &errs, name, content);
+	tst_expect_only_error(&errs, file, line, msg);
+	assert_int_equal(rc, JOS_EINVALID);
+	assert_non_null(ds);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+/* ---- valid data ---------------------------------------------------------------------- */
+
+static void test_fmt_dataset__base_is_valid(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	int rc = load(&ds, &errs, NULL, NULL);
+	if (rc != JOS_OK)
+		tst_dump(&errs);
+	assert_int_equal(rc, JOS_OK);
+	assert_int_equal(errs.nerrors + errs.nwarnings, 0);
+	assert_int_equal(ds->nmunis, 2);
+	assert_int_equal(ds->nschools, 1);
+	assert_int_equal(ds->nenrol, 1);
+	assert_int_equal(ds->npupils, 1);
+	assert_int_equal(ds->nagreements, 1);
+	assert_int_equal(ds->muni_agreement[0], -1);
+	assert_int_equal(ds->muni_agreement[1], 0);
+	assert_int_equal(ds->schools[0].budget, 100000);
+	assert_true(ds->schools[0].has_costs);
+	assert_int_equal(ds->enrol[0].end, JOS_DAY_OPEN);
+	assert_int_equal(ds->set.default_key_idx, 0);
+	assert_int_equal(strlen(ds->input_digest), 64);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+static void test_fmt_dataset__valid_small_fixture(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	jos_errlist_init(&errs);
+	int rc = fmt_dataset_load(&ds, "tests/data/valid-small", &errs);
+	if (rc != JOS_OK)
+		tst_dump(&errs);
+	assert_int_equal(rc, JOS_OK);
+	/* sorted by code / by id in byte order, whatever the file order */
+	assert_int_equal(ds->nmunis, 6);
+	assert_string_equal(ds->munis[0].code, "0394");
+	assert_string_equal(ds->munis[5].code, "0629");
+	assert_int_equal(ds->nschools, 3);
+	assert_string_equal(ds->schools[0].id, "02QY00");
+	assert_string_equal(ds->schools[2].id, "16XA00");
+	assert_string_equal(ds->munis[ds->schools[2].muni].name, "Katwijk");
+	assert_int_equal(ds->schools[2].budget, 9000050);
+	assert_int_equal(ds->schools[2].cofinancing, 0);
+	assert_int_equal(ds->nenrol, 8);
+	assert_int_equal(ds->npupils, 7);
+	/* categories interned lower-cased: "intensief" and "Intensief" are one */
+	assert_int_equal(ds->ncategories, 2);
+	assert_string_equal(ds->categories[0], "");
+	assert_string_equal(ds->categories[1], "intensief");
+	assert_int_equal(ds->enrol[1].category, 1);
+	assert_int_equal(ds->enrol[7].category, 1);
+	/* GM0518 and 547 are padded codes; 01-10-2025 a DD-MM-YYYY date */
+	assert_string_equal(ds->munis[ds->enrol[6].residence].code, "0518");
+	assert_string_equal(ds->munis[ds->enrol[7].residence].code, "0547");
+	assert_int_equal(ds->enrol[6].start, jos_day_from_ymd(2025, 10, 1));
+	assert_int_equal(ds->enrol[6].line, 8);
+	/* the same pupil (P003) gets the same number */
+	assert_int_equal(ds->enrol[2].pupil, ds->enrol[3].pupil);
+	assert_int_not_equal(ds->enrol[1].pupil, ds->enrol[2].pupil);
+	/* agreements sorted by municipality */
+	assert_int_equal(ds->nagreements, 2);
+	assert_string_equal(ds->munis[ds->agreements[0].muni].code, "0518");
+	assert_null(ds->agreements[0].reference);
+	assert_string_equal(ds->agreements[1].reference, "JOS-2025-017");
+	assert_int_equal(ds->muni_agreement[eng_muni_find(ds, "0629")], 1);
+	assert_int_equal(ds->muni_agreement[eng_muni_find(ds, "0546")], -1);
+	assert_string_equal(ds->keys[ds->agreements[0].key].id, "tarief");
+	assert_string_equal(ds->set.iban, "NL00BANK0123456789");
+	assert_int_equal(ds->set.payment_days, 30);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+static void test_fmt_dataset__agreements_optional(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	assert_int_equal(load(&ds, &errs, "agreements.csv", NULL), JOS_OK);
+	assert_int_equal(errs.nerrors, 0);
+	assert_int_equal(ds->nagreements, 0);
+	assert_int_equal(ds->muni_agreement[1], -1);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+static void test_fmt_dataset__semicolon_decimal_comma(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	assert_int_equal(load(&ds, &errs, "costs.csv", "school_id;budget;cofinancing\r\n"
+						       "S1;1000,50;0,5\r\n"), JOS_OK);
+	assert_int_equal(ds->schools[0].budget, 100050);
+	assert_int_equal(ds->schools[0].cofinancing, 50);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+static void test_fmt_dataset__unknown_column_warned(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	assert_int_equal(load(&ds, &errs, "schools.csv", "school_id,name,municipality_code,type,brin\n"
+							 "S1,School 1,0546,SO,00AA\n"), JOS_OK);
+	assert_int_equal(errs.nerrors, 0);
+	assert_int_equal(errs.nwarnings, 1);
+	assert_int_equal(errs.items[0].line, 1);
+	assert_string_equal(errs.items[0].file, "schools.csv");
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+static void test_fmt_dataset__missing_settings(void **state)
+{
+	(void)state;
+	/* no cascade: agreements' keys are not reported unknown */
+	expect_one("settlement.ini", NULL, "settlement.ini", 0, "missing");
+}
+
+static void test_fmt_dataset__empty_settings(void **state)
+{
+	(void)state;
+	expect_one("settlement.ini", "", "settlement.ini", 1,
+		   "empty file: a [settlement] section is required");
+}
+
+static void test_fmt_dataset__empty_csv(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "", "costs.csv", 1, "empty file: a header row is required");
+}
+
+static void test_fmt_dataset__header_only_is_valid(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	assert_int_equal(load(&ds, &errs, "enrolments.csv", EN_HEAD), JOS_OK);
+	assert_int_equal(ds->nenrol, 0);
+	assert_int_equal(ds->npupils, 0);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+static void test_fmt_dataset__missing_municipalities(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", NULL, "municipalities.csv", 0, "missing");
+}
+
+static void test_fmt_dataset__missing_schools(void **state)
+{
+	(void)state;
+	expect_one("schools.csv", NULL, "schools.csv", 0, "missing");
+}
+
+static void test_fmt_dataset__missing_costs(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", NULL, "costs.csv", 0, "missing");
+}
+
+static void test_fmt_dataset__missing_enrolments(void **state)
+{
+	(void)state;
+	expect_one("enrolments.csv", NULL, "enrolments.csv", 0, "missing");
+}
+
+static void test_fmt_dataset__missing_required_column(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", "code,name\n0546,Leiden\n0629,Wassenaar\n",
+		   "municipalities.csv", 1, "missing required column 'in_region'");
+}
+
+/* ---- municipalities.csv ------------------------------------------------------------------ */
+
+static void test_fmt_dataset__muni_bad_code(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", "code,name,in_region\n0546,Leiden,yes\n0629,Wassenaar,no\n"
+					 "12345,Nergens,no\n",
+		   "municipalities.csv", 4,
+		   "code '12345': a municipality code has at most 4 digits: write GM0546, 0546 or 546");
+}
+
+static void test_fmt_dataset__muni_duplicate_after_padding(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", "code,name,in_region\n546,Leiden,yes\n0629,Wassenaar,no\n"
+					 "GM0546,Leiden,yes\n",
+		   "municipalities.csv", 4, "duplicate code 0546 (also at line 2)");
+}
+
+static void test_fmt_dataset__muni_bad_bool(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", "code,name,in_region\n0546,Leiden,yes\n0629,Wassenaar,nope\n",
+		   "municipalities.csv", 3,
+		   "in_region 'nope': not a yes/no value: write yes or no (also ja/nee, true/false, 1/0)");
+}
+
+static void test_fmt_dataset__muni_empty_name(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", "code,name,in_region\n0546,Leiden,yes\n0629,,no\n",
+		   "municipalities.csv", 3, "name is empty");
+}
+
+static void test_fmt_dataset__muni_bad_inhabitants(void **state)
+{
+	(void)state;
+	expect_one("municipalities.csv", "code,name,in_region,inhabitants\n0546,Leiden,yes,128000\n"
+					 "0629,Wassenaar,no,27.000\n",
+		   "municipalities.csv", 3,
+		   "inhabitants '27.000': separators and decimals are not allowed: write a whole "
+		   "number with digits only, like 12500");
+}
+
+/* ---- schools.csv ------------------------------------------------------------------------- */
+
+static void test_fmt_dataset__school_duplicate_id(void **state)
+{
+	(void)state;
+	expect_one("schools.csv", "school_id,name,municipality_code,type\nS1,School 1,0546,SO\n"
+				  "S1,School 1 bis,0546,SO\n",
+		   "schools.csv", 3, "duplicate school_id S1 (also at line 2)");
+}
+
+static void test_fmt_dataset__school_unknown_municipality(void **state)
+{
+	(void)state;
+	/* S2 is invalid: its costs row is not reported again (no cascade) */
+	char *costs = "school_id,budget\nS1,1000.00\nS2,10.00\n";
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	char *dir = setup("schools.csv", "school_id,name,municipality_code,type\n"
+					 "S1,School 1,0546,SO\nS2,School 2,0999,SO\n");
+	tst_write(dir, "costs.csv", costs);
+	tst_write(dir, "enrolments.csv", "pupil_id,school_id,residence_code,start_date\n"
+					 "P1,S2,0629,2025-08-01\n");
+	jos_errlist_init(&errs);
+	assert_int_equal(fmt_dataset_load(&ds, dir, &errs), JOS_EINVALID);
+	tst_expect_only_error(&errs, "schools.csv", 3,
+			      "unknown municipality 0999 (not in municipalities.csv)");
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+	tst_rmtree(dir);
+}
+
+static void test_fmt_dataset__school_empty_type(void **state)
+{
+	(void)state;
+	expect_one("schools.csv", "school_id,name,municipality_code,type\nS1,School 1,0546, \n",
+		   "schools.csv", 2, "type is empty");
+}
+
+static void test_fmt_dataset__school_without_costs(void **state)
+{
+	(void)state;
+	expect_one("schools.csv", "school_id,name,municipality_code,type\nS1,School 1,0546,SO\n"
+				  "S10,School 10,0546,VSO\n",
+		   "schools.csv", 3, "school S10 has no row in costs.csv");
+}
+
+/* ---- costs.csv ----------------------------------------------------------------------------- */
+
+static void test_fmt_dataset__costs_unknown_school(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "school_id,budget\nS1,1000.00\nS9,5.00\n", "costs.csv", 3,
+		   "unknown school S9 (not in schools.csv)");
+}
+
+static void test_fmt_dataset__costs_duplicate(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "school_id,budget\nS1,1000.00\nS1,1000.00\n", "costs.csv", 3,
+		   "duplicate costs for school S1 (also at line 2)");
+}
+
+static void test_fmt_dataset__costs_bad_amount(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "school_id,budget\nS1,\"1,000.00\"\n", "costs.csv", 2,
+		   "budget '1,000.00': thousands separators are not allowed: write 1000.00");
+}
+
+static void test_fmt_dataset__costs_empty_budget(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "school_id,budget,cofinancing\nS1,,0\n", "costs.csv", 2,
+		   "budget is empty");
+}
+
+static void test_fmt_dataset__costs_negative_budget(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "school_id,budget\nS1,-1000.00\n", "costs.csv", 2,
+		   "budget -1000.00 is negative");
+}
+
+static void test_fmt_dataset__costs_cofinancing_above_budget(void **state)
+{
+	(void)state;
+	expect_one("costs.csv", "school_id,budget,cofinancing\nS1,1000.00,1000.01\n", "costs.csv", 2,
+		   "cofinancing 1000.01 exceeds budget 1000.00");
+}
+
+/* ---- enrolments.csv ------------------------------------------------------------------------- */
+
+static void test_fmt_dataset__enrol_empty_pupil(void **state)
+{
+	(void)state;
+	expect_one("enrolments.csv", EN_HEAD "P1,S1,0629,2025-08-01,,\n,S1,0629,2025-08-01,,\n",
+		   "enrolments.csv", 3, "pupil_id is empty");
+}
+
+static void test_fmt_dataset__enrol_unknown_school(void **state)
+{
+	(void)state;
+	expect_one("enrolments.csv", EN_HEAD "P1,S1,0629,2025-08-01,,\nP2,s1,0629,2025-08-01,,\n",
+		   "enrolments.csv", 3, "unknown school s1 (not in schools.csv)");
+}
+
+static void test_fmt_dataset__enrol_unknown_residence(void **state)
+{
+	(void)state;
+	expect_one("enrolments.csv", EN_HEAD "P1,S1,0629,2025-08-01,,\nP2,S1,0630,2025-08-01,,\n",
+		   "enrolments.csv", 3, "unknown municipality 0630 (not in municipalities.csv)");
+}
+
+static void test_fmt_dataset__enrol_bad_date(void **state)
+{
+	(void)state;
+	expect_one("enrolments.csv", EN_HEAD "P1,S1,0629,2025-08-01,2026-02-30,\n", "enrolments.csv",
+		   2, "end_date '2026-02-30': no such date: 2026-02 has no day 30");
+}
+
+static void test_fmt_dataset__enrol_end_before_start(void **state)
+{
+	(void)state;
+	expect_one("enrolments.csv", EN_HEAD "P1,S1,0629,2025-08-01,2025-07-31,\n", "enrolments.csv",
+		   2, "end_date 2025-07-31 is before start_date 2025-08-01");
+}
+
+static void test_fmt_dataset__enrol_overlap(void **state)
+{
+	(void)state;
+	/* inclusive: the second starts on the day the first ends; the pupil id is never printed */
+	expect_one("enrolments.csv",
+		   EN_HEAD "P1,S1,0629,2025-08-01,2026-01-31,\nP2,S1,0629,2025-08-01,,\n"
+			   "P1,S1,0546,31-01-2026,,\n",
+		   "enrolments.csv", 4, "enrolment overlaps the one at line 2 of the same pupil");
+}
+
+static void test_fmt_dataset__enrol_quoted_newline_line(void **state)
+{
+	(void)state;
+	/* LINE is the physical line where the record starts */
+	expect_one("enrolments.csv",
+		   EN_HEAD "P1,S1,0629,2025-08-01,,\"a\nb\"\nP2,S9,0629,2025-08-01,,\n",
+		   "enrolments.csv", 4, "unknown school S9 (not in schools.csv)");
+}
+
+/* ---- agreements.csv --------------------------------------------------------------------------- */
+
+static void test_fmt_dataset__agreement_unknown_municipality(void **state)
+{
+	(void)state;
+	expect_one("agreements.csv", "municipality_code,key\n0629,standard\n0630,standard\n",
+		   "agreements.csv", 3, "unknown municipality 0630 (not in municipalities.csv)");
+}
+
+static void test_fmt_dataset__agreement_duplicate(void **state)
+{
+	(void)state;
+	expect_one("agreements.csv", "municipality_code,key\n0629,standard\nGM629,standard\n",
+		   "agreements.csv", 3, "duplicate agreement for municipality 0629 (also at line 2)");
+}
+
+static void test_fmt_dataset__agreement_inside_region(void **state)
+{
+	(void)state;
+	expect_one("agreements.csv", "municipality_code,key\n0629,standard\n0546,standard\n",
+		   "agreements.csv", 3,
+		   "agreement with municipality 0546 (Leiden), which is inside the region: agreements "
+		   "are only for municipalities outside it");
+}
+
+static void test_fmt_dataset__agreement_unknown_key(void **state)
+{
+	(void)state;
+	expect_one("agreements.csv", "municipality_code,key\n0629,Standard\n", "agreements.csv", 2,
+		   "unknown key 'Standard' (no [key Standard] in settlement.ini)");
+}
+
+static void test_fmt_dataset__agreement_empty_key(void **state)
+{
+	(void)state;
+	expect_one("agreements.csv", "municipality_code,key\n0629,\n", "agreements.csv", 2,
+		   "key is empty");
+}
+
+/* ---- many problems: all of them, sorted by file and line ------------------------------------ */
+
+static void test_fmt_dataset__every_problem_reported(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	char *dir = setup("enrolments.csv", EN_HEAD "P1,S1,0629,2025-08-01,,\n"
+						  "P2,S9,0629,2025-08-01,,\n"
+						  "P3,S1,9999,2025-08-01,,\n"
+						  ",S1,0629,2025-13-01,,\n");
+	tst_write(dir, "costs.csv", "school_id,budget\nS1,€ 12\n");
+	jos_errlist_init(&errs);
+	assert_int_equal(fmt_dataset_load(&ds, dir, &errs), JOS_EINVALID);
+	assert_int_equal(errs.nerrors, 5);
+	jos_errlist_sort(&errs);
+	assert_string_equal(errs.items[0].file, "costs.csv");
+	assert_int_equal(errs.items[1].line, 3);
+	assert_int_equal(errs.items[2].line, 4);
+	assert_int_equal(errs.items[3].line, 5);
+	assert_int_equal(errs.items[4].line, 5);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+	tst_rmtree(dir);
+}
+
+/* Pupil numbers are dense, in order of first appearance, the same for the same id, also
+ * across the table's growth and for ids too long for the interning pipeline. */
+static void test_fmt_dataset__pupil_numbers(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	size_t cap = 6000 * 120, len = 0;
+	char *csv = malloc(cap);
+	(void)state;
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 5000; k++) {
+		int p = k < 4000 ? k : k - 4000;
+		const char *dates = k < 4000 ? "2025-08-01,2025-12-31" : "2026-01-01,";
+		if (p % 100 == 7)   /* a long id: 70 characters */
+			len += (size_t)snprintf(csv + len, cap - len, "%070d,S1,0629,%s,\n", p, dates);
+		else
+			len += (size_t)snprintf(csv + len, cap - len, "%d,S1,0629,%s,\n", p, dates);
+	}
+	int rc = load(&ds, &errs, "enrolments.csv", csv);
+	free(csv);
+	if (rc != JOS_OK)
+		tst_dump(&errs);
+	assert_int_equal(rc, JOS_OK);
+	assert_int_equal(ds->nenrol, 5000);
+	assert_int_equal(ds->npupils, 4000);
+	for (uint32_t k = 0; k < 5000; k++)
+		assert_int_equal(ds->enrol[k].pupil, k < 4000 ? k : k - 4000);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
+static void test_fmt_dataset__not_a_directory(void **state)
+{
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	(void)state;
+	jos_errlist_init(&errs);
+	assert_int_equal(fmt_dataset_load(&ds, "/nonexistent/jos-data", &errs), JOS_EIO);
+	assert_null(ds);
+	assert_int_equal(errs.nerrors, 1);
+	jos_errlist_free(&errs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fmt_dataset__base_is_valid),
+		cmocka_unit_test(test_fmt_dataset__valid_small_fixture),
+		cmocka_unit_test(test_fmt_dataset__agreements_optional),
+		cmocka_unit_test(test_fmt_dataset__semicolon_decimal_comma),
+		cmocka_unit_test(test_fmt_dataset__unknown_column_warned),
+		cmocka_unit_test(test_fmt_dataset__missing_settings),
+		cmocka_unit_test(test_fmt_dataset__empty_settings),
+		cmocka_unit_test(test_fmt_dataset__empty_csv),
+		cmocka_unit_test(test_fmt_dataset__header_only_is_valid),
+		cmocka_unit_test(test_fmt_dataset__missing_municipalities),
+		cmocka_unit_test(test_fmt_dataset__missing_schools),
+		cmocka_unit_test(test_fmt_dataset__missing_costs),
+		cmocka_unit_test(test_fmt_dataset__missing_enrolments),
+		cmocka_unit_test(test_fmt_dataset__missing_required_column),
+		cmocka_unit_test(test_fmt_dataset__muni_bad_code),
+		cmocka_unit_test(test_fmt_dataset__muni_duplicate_after_padding),
+		cmocka_unit_test(test_fmt_dataset__muni_bad_bool),
+		cmocka_unit_test(test_fmt_dataset__muni_empty_name),
+		cmocka_unit_test(test_fmt_dataset__muni_bad_inhabitants),
+		cmocka_unit_test(test_fmt_dataset__school_duplicate_id),
+		cmocka_unit_test(test_fmt_dataset__school_unknown_municipality),
+		cmocka_unit_test(test_fmt_dataset__school_empty_type),
+		cmocka_unit_test(test_fmt_dataset__school_without_costs),
+		cmocka_unit_test(test_fmt_dataset__costs_unknown_school),
+		cmocka_unit_test(test_fmt_dataset__costs_duplicate),
+		cmocka_unit_test(test_fmt_dataset__costs_bad_amount),
+		cmocka_unit_test(test_fmt_dataset__costs_empty_budget),
+		cmocka_unit_test(test_fmt_dataset__costs_negative_budget),
+		cmocka_unit_test(test_fmt_dataset__costs_cofinancing_above_budget),
+		cmocka_unit_test(test_fmt_dataset__enrol_empty_pupil),
+		cmocka_unit_test(test_fmt_dataset__enrol_unknown_school),
+		cmocka_unit_test(test_fmt_dataset__enrol_unknown_residence),
+		cmocka_unit_test(test_fmt_dataset__enrol_bad_date),
+		cmocka_unit_test(test_fmt_dataset__enrol_end_before_start),
+		cmocka_unit_test(test_fmt_dataset__enrol_overlap),
+		cmocka_unit_test(test_fmt_dataset__enrol_quoted_newline_line),
+		cmocka_unit_test(test_fmt_dataset__agreement_unknown_municipality),
+		cmocka_unit_test(test_fmt_dataset__agreement_duplicate),
+		cmocka_unit_test(test_fmt_dataset__agreement_inside_region),
+		cmocka_unit_test(test_fmt_dataset__agreement_unknown_key),
+		cmocka_unit_test(test_fmt_dataset__agreement_empty_key),
+		cmocka_unit_test(test_fmt_dataset__every_problem_reported),
+		cmocka_unit_test(test_fmt_dataset__pupil_numbers),
+		cmocka_unit_test(test_fmt_dataset__not_a_directory),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
