@@ -131,9 +131,10 @@ bench: deps
 # Fuzzing (libFuzzer, clang): the library is compiled with clang into build-fuzz/ with
 # -fsanitize=fuzzer-no-link,address,undefined (csv.c with a 4-byte read buffer so that
 # every record crosses refills), each harness is linked with -fsanitize=fuzzer. A run
-# works on a copy of tests/fuzz/corpus/<harness> in build-fuzz/corpus/ (new inputs
+# works on a copy of tests/fuzz/corpus/<harness> in $(FUZZ_CORPUS)/ (new inputs
 # never land in the repository); crashes go to build-fuzz/artifacts/.
 FUZZ_SECONDS ?= 60
+FUZZ_CORPUS  ?= build-fuzz/corpus
 FUZZ_CC      ?= clang
 FUZZ_HARNESS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -149,20 +150,23 @@ fuzz-build:
 	  $(FUZZ_HARNESS:%=build-fuzz/fuzz/%)
 
 fuzz: deps fuzz-build
-	@fail=0; mkdir -p build-fuzz/corpus build-fuzz/artifacts; \
+	@fail=0; mkdir -p $(FUZZ_CORPUS) build-fuzz/artifacts; \
 	for h in $(FUZZ_HARNESS); do \
-	  mkdir -p build-fuzz/corpus/$$h; \
-	  if [ -d tests/fuzz/corpus/$$h ]; then cp -R tests/fuzz/corpus/$$h/. build-fuzz/corpus/$$h/; fi; \
+	  mkdir -p $(FUZZ_CORPUS)/$$h; \
+	  if [ -d tests/fuzz/corpus/$$h ]; then cp -R tests/fuzz/corpus/$$h/. $(FUZZ_CORPUS)/$$h/; fi; \
 	  dict=; [ -f tests/fuzz/$$h.dict ] && dict=-dict=tests/fuzz/$$h.dict; \
 	  echo "== $$h ($(FUZZ_SECONDS) s)"; \
 	  build-fuzz/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1 \
-	    -artifact_prefix=build-fuzz/artifacts/$$h- $$dict build-fuzz/corpus/$$h \
+	    -artifact_prefix=build-fuzz/artifacts/$$h- $$dict $(FUZZ_CORPUS)/$$h \
 	    >build-fuzz/$$h.log 2>&1 || { fail=1; echo "$$h: FAILED, see build-fuzz/$$h.log"; tail -n 60 build-fuzz/$$h.log; }; \
 	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' build-fuzz/$$h.log; \
 	done; exit $$fail
 
+# A few seconds per harness from the seed corpus alone (what tests/fuzz.sh runs).
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),5)
+	@rm -rf build-fuzz/smoke-corpus
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),4) \
+	  FUZZ_CORPUS=build-fuzz/smoke-corpus
 
 clean:
 	rm -rf build build-san build-vg build-fuzz bin

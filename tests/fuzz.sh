@@ -3,7 +3,7 @@
 # with clang into build-fuzz/ and runs each for a few seconds on a copy of its seed
 # corpus (make fuzz-smoke); any crash, sanitizer report or broken invariant fails.
 # Without clang or its fuzzer runtime (Debian: clang libclang-rt-14-dev) it prints
-# SKIPPED. FUZZ_SMOKE_SECONDS sets the seconds per harness (default 5).
+# SKIPPED. FUZZ_SMOKE_SECONDS sets the seconds per harness (default 4).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -23,7 +23,7 @@ if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1 ||
 fi
 
 start=$(date +%s)
-if ! make --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" >"$tmp/out" 2>&1; then
+if ! make --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-4}" >"$tmp/out" 2>&1; then
 	cat "$tmp/out"
 	echo "fuzz.sh: FAILED (a harness crashed or broke an invariant; the input is in build-fuzz/artifacts/)"
 	exit 1
