@@ -23,7 +23,9 @@ if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1 ||
 fi
 
 start=$(date +%s)
-if ! make --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-4}" >"$tmp/out" 2>&1; then
+# A make of its own: not the variables (BUILD, SAN, RUNNER) of a make check/valgrind
+# that runs this script.
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-4}" >"$tmp/out" 2>&1; then
 	cat "$tmp/out"
 	echo "fuzz.sh: FAILED (a harness crashed or broke an invariant; the input is in build-fuzz/artifacts/)"
 	exit 1
