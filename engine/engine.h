@@ -100,7 +100,7 @@ int64_t eng_period_days(const jos_dataset *ds);   /* D = end - start + 1 */
 /* ---- validation ----------------------------------------------------------- */
 
 /* The SPEC's cross-row rules on a loaded model: end >= start, budget >= cofinancing
- * >= 0, school without costs, overlapping enrolments of one pupil (reported at the
+  * >= 0, overlapping enrolments of one pupil (reported at the
  * later line, naming the other), agreements only outside the region and with known
  * keys, count_date inside the period, default key exists, a tariff for every school
  * type present, ... Every problem goes into errs (FILE:LINE). Returns the number of

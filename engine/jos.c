@@ -361,6 +361,56 @@ static int lr_cmp(const void *pa, const void *pb)
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+static inline bool lr_before(const lr_item *a, const lr_item *b)
+{
+	return a->rem > b->rem || (a->rem == b->rem && a->idx < b->idx);
+}
+
+static inline void lr_swap(lr_item *a, lr_item *b)
+{
+	lr_item t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Moves the k items that come first in lr order (largest remainder, then smaller index:
+ * a total order, indices are unique) to v[0..k), in any order among themselves.
+ * Quickselect with a median-of-three pivot, O(n) expected: a scenario sweep splits
+ * every municipality's amount over its schools once per value, and a full sort of
+ * every slice was most of its time. Falls back to sorting the range if it degenerates.
+ * The chosen set is the same as with a full sort, so the shares are unchanged. */
+static void lr_select(lr_item *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n;
+	int rounds = 0;
+	while (hi - lo > 1) {
+		if (++rounds > 128) {
+			qsort(v + lo, hi - lo, sizeof *v, lr_cmp);
+			return;
+		}
+		size_t mid = lo + (hi - lo) / 2, last = hi - 1;
+		if (lr_before(&v[mid], &v[lo]))
+			lr_swap(&v[mid], &v[lo]);
+		if (lr_before(&v[last], &v[lo]))
+			lr_swap(&v[last], &v[lo]);
+		if (lr_before(&v[mid], &v[last]))
+			lr_swap(&v[mid], &v[last]);
+		lr_item p = v[last]; /* the median of the three */
+		size_t store = lo;
+		for (size_t t = lo; t < last; t++)
+			if (lr_before(&v[t], &p))
+				lr_swap(&v[t], &v[store++]);
+		lr_swap(&v[store], &v[last]);
+		/* v[store] now has its final rank */
+		if (k == store || k == store + 1)
+			return;
+		if (k < store)
+			hi = store;
+		else
+			lo = store + 1;
+	}
+}
+
 int jos_largest_remainder(int64_t *out, int64_t total, const jos_i128 *w, size_t n)
 {
 	jos_i128 sum = 0, given = 0;
@@ -393,7 +443,8 @@ int jos_largest_remainder(int64_t *out, int64_t total, const jos_i128 *w, size_t
 		goto done;
 	}
 	if (left > 0) {
-		qsort(items, n, sizeof *items, lr_cmp);
+		if ((size_t)left < n)
+			lr_select(items, n, (size_t)left);
 		for (size_t k = 0; k < (size_t)left; k++)
 			out[items[k].idx]++;
 	}

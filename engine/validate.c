@@ -9,7 +9,8 @@
  *   - budget >= cofinancing >= 0;
  *   - agreements only with municipalities outside the region, with keys that exist;
  *   - the default key exists; count_date (headcount) lies inside the period;
- *   - a tariff key has a tariff for every school type present.
+ *   - a tariff key has a tariff for every school type present;
+ *   - (warning) a weight names a category that no enrolment has.
  * Pure: no files; problems carry the input file names of the rows they came from.
  */
 #include "engine/engine.h"
@@ -244,6 +245,28 @@ static int check_tariffs(const jos_dataset *ds, jos_errlist *errs)
 	return JOS_OK;
 }
 
+/* A weight for a category no enrolment has is almost always a misspelling that would
+ * silently weigh the intended pupils 1: a warning at the weight's line. */
+static void check_weights(const jos_dataset *ds, jos_errlist *errs)
+{
+	if (ds->nenrol == 0)
+		return;
+	for (size_t k = 0; k < ds->nkeys; k++) {
+		const jos_key *key = &ds->keys[k];
+		for (size_t w = 0; w < key->nweights; w++) {
+			size_t c;
+			for (c = 1; c < ds->ncategories; c++)
+				if (strcmp(ds->categories[c], key->weights[w].category) == 0)
+					break;
+			if (c == ds->ncategories)
+				jos_errlist_add(errs, JOS_SEV_WARNING, F_SETTINGS, key->weights[w].line,
+						"[key %s] weight.%s: no enrolment has category '%s'",
+						key->id, key->weights[w].category,
+						key->weights[w].category);
+		}
+	}
+}
+
 size_t eng_dataset_validate(const jos_dataset *ds, jos_errlist *errs)
 {
 	size_t before = errs->nerrors;
@@ -252,5 +275,6 @@ size_t eng_dataset_validate(const jos_dataset *ds, jos_errlist *errs)
 	check_enrolments(ds, errs);
 	check_agreements(ds, errs);
 	check_tariffs(ds, errs);
+	check_weights(ds, errs);
 	return errs->nerrors - before;
 }

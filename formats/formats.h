@@ -181,8 +181,8 @@ typedef struct fmt_verifier fmt_verifier;
  * JOS_EIO when unreadable, JOS_ECRYPTO when it holds no certificate. */
 int fmt_verifier_open(fmt_verifier **out, const char *trust_path, jos_err *err);
 void fmt_verifier_free(fmt_verifier *v);
-/* Safe parse, shape, schema, signature, chain (at 12:00 UTC of IssueDate, never the
- * clock), arithmetic. On success fills *out_stmt (may be NULL; caller frees with
+/* Safe parse, shape, schema, signature, chain (at 12:00 UTC of IssueDate, or at the
+ * signer certificate's notBefore when later; never the clock), arithmetic. On success fills *out_stmt (may be NULL; caller frees with
  * fmt_stmt_free) with the signed content. JOS_EVERIFY with a reason in err->msg when
  * the statement fails. The verifier remembers the last signer certificate that passed,
  * so statements of one signer are checked fast. */
@@ -213,5 +213,28 @@ void fmt_outdir_free(fmt_outdir *o);
 
 /* Reads a whole small file (key passphrase, trust list); *out NUL-terminated, malloc'd. */
 int fmt_read_file(char **out, size_t *outlen, const char *path, size_t max, jos_err *err);
+
+/* ---- scenario reports (formats/report*.c) --------------------------------------
+ * The figures of a scenario run (scenarios/scenarios.h) as a report. Every amount is
+ * written from its cents exactly; in .xlsx an amount cell holds cents / 100 as the
+ * spreadsheet's number, made only when the cell is written (report_xlsx.c). */
+typedef struct scn_result scn_result;
+typedef enum {
+	FMT_REPORT_CSV = 0,
+	FMT_REPORT_MD = 1,
+	FMT_REPORT_HTML = 2,
+	FMT_REPORT_XLSX = 3,
+} fmt_report_kind;
+/* The kind from the path's extension (case-insensitive), or -1. */
+int fmt_report_kind_of(const char *path);
+/* Text reports into *out (malloc'd, NUL-terminated, *outlen bytes). */
+int fmt_report_csv(char **out, size_t *outlen, const scn_result *r, jos_err *err);
+int fmt_report_md(char **out, size_t *outlen, const scn_result *r, jos_err *err);
+int fmt_report_html(char **out, size_t *outlen, const scn_result *r, jos_err *err);
+/* Writes the workbook to path (the caller renames it into place). */
+int fmt_report_xlsx(const char *path, const scn_result *r, jos_err *err);
+/* Chooses by extension (JOS_EUSAGE when none of the four) and writes path whole or
+ * not at all: a temporary file beside it, flushed, renamed over it. */
+int fmt_report_write(const char *path, const scn_result *r, jos_err *err);
 
 #endif

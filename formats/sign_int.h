@@ -30,7 +30,8 @@ int fmt_verify_shape(void *doc, char *why, size_t whylen);
  * key from KeyInfo, restricted to X509 certificates that chain to the trusted ones. */
 int fmt_verify_xmlsec(fmt_verifier *v, void *doc, time_t at, void *sign_key, char *why,
 		      size_t whylen);
-/* The moment certificates are checked at: 12:00:00 UTC on the statement's IssueDate. */
+/* 12:00:00 UTC on the statement's IssueDate: the moment certificates are checked at
+ * (or the signer certificate's notBefore when later, see check_cert). */
 time_t fmt_verify_time(jos_day issue_date);
 
 #endif

@@ -15,7 +15,8 @@
  *      ds:Object or ds:Manifest anywhere; no duplicate Id;
  *   4. schema validity (the embedded statement.xsd, compiled once per verifier);
  *   5. the certificate from KeyInfo: RSA >= 2048 or P-256, chaining to --trust at
- *      12:00 UTC of the statement's IssueDate (not the clock: reproducible);
+ *      12:00 UTC of the statement's IssueDate, or at the certificate's notBefore when
+ *      later (never the clock: reproducible);
  *   6. the signature, by xmlsec given the public key of the certificate checked in 5
  *      (so xmlsec takes no key from KeyInfo at all) and restricted anyway to: key data
  *      X509 only (trap 1), empty or same-document URIs (trap 2), the allowed

@@ -3,6 +3,7 @@
  */
 #include "support/test.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/jos.h"
@@ -105,6 +106,58 @@ static void test_jos_errlist__sorted_by_file_then_line(void **state)
 	jos_errlist_free(&l);
 }
 
+/* The selection of the units left over (engine/jos.c lr_select) against the plain
+ * definition: sort by remainder (largest first, then smaller index) and give one unit
+ * to each of the first `left`. Random slices of many sizes with many equal weights, so
+ * that ties and the fallback paths are exercised. */
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const jos_i128 *a = pa, *b = pb; /* {rem, idx} pairs */
+	if (a[0] != b[0])
+		return a[0] > b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static void test_jos_largest_remainder__selection_equals_full_sort(void **state)
+{
+	(void)state;
+	uint64_t seed = 12345;
+	static jos_i128 w[3000], pairs[6000];
+	static int64_t out[3000], want[3000];
+	for (int round = 0; round < 400; round++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		size_t n = 1 + (size_t)((seed >> 33) % (round % 10 == 0 ? 3000 : 70));
+		int64_t total = (int64_t)((seed >> 20) % 1000003);
+		jos_i128 sum = 0;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			/* few distinct weights: many equal remainders */
+			w[i] = (jos_i128)((seed >> 40) % (round % 3 == 0 ? 3 : 1000));
+			sum += w[i];
+		}
+		if (sum == 0) {
+			w[0] = 1;
+			sum = 1;
+		}
+		int64_t given = 0;
+		for (size_t i = 0; i < n; i++) {
+			jos_i128 prod = (jos_i128)total * w[i];
+			want[i] = (int64_t)(prod / sum);
+			pairs[2 * i] = prod % sum;
+			pairs[2 * i + 1] = (jos_i128)i;
+			given += want[i];
+		}
+		qsort(pairs, n, 2 * sizeof *pairs, ref_cmp);
+		for (int64_t k = 0; k < total - given; k++)
+			want[(size_t)pairs[2 * k + 1]]++;
+		assert_int_equal(jos_largest_remainder(out, total, w, n), JOS_OK);
+		for (size_t i = 0; i < n; i++)
+			if (out[i] != want[i])
+				fail_msg("round %d, n %zu, item %zu: %lld != %lld", round, n, i,
+					 (long long)out[i], (long long)want[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_jos_format__cents_and_ratios),
 		cmocka_unit_test(test_jos_largest_remainder__tie_to_lower_index),
 		cmocka_unit_test(test_jos_largest_remainder__overflow_refused),
+		cmocka_unit_test(test_jos_largest_remainder__selection_equals_full_sort),
 		cmocka_unit_test(test_jos_errlist__sorted_by_file_then_line),
 	};
 	return cmocka_run_group_tests_name("engine/jos", tests, NULL, NULL);

@@ -299,6 +299,28 @@ static void test_eng_validate__tariff_missing_for_type(void **state)
 	done(ds, &errs);
 }
 
+static void test_eng_validate__weight_for_absent_category(void **state)
+{
+	jos_errlist errs;
+	jos_err err;
+	jos_dataset *ds = base();
+	static const char *cats[] = { "", "intensief" };
+	(void)state;
+	ds->categories = malloc(sizeof cats);
+	memcpy(ds->categories, cats, sizeof cats);
+	ds->ncategories = 2;
+	enrol(ds, 0, D(2025, 8, 1), JOS_DAY_OPEN, 2);
+	assert_int_equal(key_param_set(&ds->keys[0], "weight.Intensief", "1.5", "settlement.ini", 15,
+				       &err), JOS_OK);
+	assert_int_equal(key_param_set(&ds->keys[0], "weight.intensif", "2", "settlement.ini", 16,
+				       &err), JOS_OK);
+	run(ds, &errs, 0);   /* a warning, not an error */
+	assert_int_equal(errs.nwarnings, 1);
+	tst_expect_problem(&errs, JOS_SEV_WARNING, "settlement.ini", 16,
+			   "[key standard] weight.intensif: no enrolment has category 'intensif'");
+	done(ds, &errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_eng_validate__default_key_unknown),
 		cmocka_unit_test(test_eng_validate__count_date_outside_period),
 		cmocka_unit_test(test_eng_validate__tariff_missing_for_type),
+		cmocka_unit_test(test_eng_validate__weight_for_absent_category),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

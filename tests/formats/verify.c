@@ -490,6 +490,24 @@ static void test_fmt_verify__malformed_and_deep(void **state)
 	free(ns);
 }
 
+/* trap 6: nothing of ours turns entity substitution or external DTD loading on */
+static void test_fmt_verify__no_global_entity_settings(void **state)
+{
+	(void)state;
+	int old = xmlSubstituteEntitiesDefault(0);
+	assert_int_equal(old, 0);
+	assert_int_equal(xmlLoadExtDtdDefaultValue, 0);
+}
+
+static void test_fmt_verify__xinclude_and_foreign_elements(void **state)
+{
+	(void)state;
+	char *x = test_replace(GOOD, "<Header>",
+			       "<Header><xi:include xmlns:xi=\"http://www.w3.org/2001/XInclude\" href=\"/etc/passwd\" parse=\"text\"/>");
+	expect_failed_str(x, "foreign namespace");
+	free(x);
+}
+
 static void test_fmt_verify__duplicate_id(void **state)
 {
 	(void)state;
@@ -571,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_fmt_verify__doctype_in_utf16),
 		cmocka_unit_test(test_fmt_verify__fifty_megabytes),
 		cmocka_unit_test(test_fmt_verify__malformed_and_deep),
+		cmocka_unit_test(test_fmt_verify__no_global_entity_settings),
+		cmocka_unit_test(test_fmt_verify__xinclude_and_foreign_elements),
 		cmocka_unit_test(test_fmt_verify__duplicate_id),
 		cmocka_unit_test(test_fmt_verify__arithmetic),
 	};
