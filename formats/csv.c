@@ -7,7 +7,8 @@
  * unquoted in place, so reading a row allocates nothing.
  *
  * Each record is cut by a fast path: one table-driven loop finds separators, the end
- * of line, NUL bytes, non-ASCII bytes (then checked as UTF-8) and quotes. A record
+ * of line, NUL bytes and the other controls XML cannot hold (formats/text_int.h),
+ * non-ASCII bytes (then checked as UTF-8) and quotes. A record
  * with a quote takes the slow path: a scan that finds where the record ends (quoted
  * newlines included), then a pass that unquotes in place. The scan never writes, so
  * a record cut off by the end of the buffer is simply scanned again after a refill.
@@ -77,6 +78,15 @@ static void warning(jos_errlist *errs, const fmt_csv *c, uint32_t line, const ch
 	va_end(ap);
 }
 
+/* A NUL or a control character XML cannot hold, at line. */
+static void ctl_problem(jos_errlist *errs, const fmt_csv *c, uint32_t line, unsigned char b)
+{
+	if (b)
+		problem(errs, c, line, FMT_CTL_MSG, (unsigned)b);
+	else
+		problem(errs, c, line, FMT_CTL_MSG_NUL);
+}
+
 /*
  * Reads more bytes: moves the unconsumed tail to the front, grows the buffer when it
  * is full (a record longer than the buffer), and reads once. Sets eof on end of file.
@@ -126,7 +136,9 @@ static void set_separator(fmt_csv *c, char sep)
 	c->cls[(unsigned char)sep] = CL_SEP;
 	c->cls['\n'] = CL_NL;
 	c->cls['"'] = CL_QUOTE;
-	c->cls[0] = CL_NUL;
+	for (int b = 0; b < 0x20; b++)
+		if (fmt_ctl_bad((unsigned char)b))
+			c->cls[b] = CL_NUL;   /* NUL and the controls XML cannot hold */
 }
 
 /* Appends the trimmed field [s, e) to the record; grows c->f only for a record with
@@ -179,6 +191,8 @@ ptrdiff_t fmt_utf8_invalid(const unsigned char *s, const unsigned char *e)
 		for (size_t k = 2; k <= need; k++)
 			if ((p[k] & 0xc0) != 0x80)
 				return p - s;
+		if (fmt_nonchar_at(p, e))
+			return p - s;
 		p += need + 1;
 	}
 	return -1;
@@ -200,9 +214,12 @@ static bool utf8_ok(fmt_csv *c, const char *s, const char *e, jos_errlist *errs)
 	ptrdiff_t bad = fmt_utf8_invalid((const unsigned char *)s, (const unsigned char *)e);
 	if (bad < 0)
 		return true;
-	problem(errs, c, c->line + count_nl(s, s + bad),
-		"invalid UTF-8 (byte 0x%02X): save the file as UTF-8",
-		(unsigned)(unsigned char)s[bad]);
+	uint32_t line = c->line + count_nl(s, s + bad);
+	if (fmt_nonchar_at((const unsigned char *)s + bad, (const unsigned char *)e))
+		problem(errs, c, line, FMT_NONCHAR_MSG, s[bad + 2] == '\xbe' ? "FFFE" : "FFFF");
+	else
+		problem(errs, c, line, "invalid UTF-8 (byte 0x%02X): save the file as UTF-8",
+			(unsigned)(unsigned char)s[bad]);
 	return false;
 }
 
@@ -230,7 +247,8 @@ static int skip_line(fmt_csv *c, jos_errlist *errs)
 /*
  * Slow-path scan: where does the record starting at pos end? Sets *end to its '\n'
  * (or to len at end of file). Never writes. Returns REC_OK, REC_AGAIN (need more
- * bytes) or REC_BAD (unterminated quote, or a NUL: reported, *end set past it).
+ * bytes) or REC_BAD (unterminated quote, or a NUL or control byte: reported, *end set
+ * past it).
  */
 static int scan_quoted(fmt_csv *c, char **end, const char **nul, bool *high)
 {
@@ -240,7 +258,7 @@ static int scan_quoted(fmt_csv *c, char **end, const char **nul, bool *high)
 	*high = false;
 	for (; p < e; p++) {
 		char ch = *p;
-		if (ch == '\0' && !*nul)
+		if (fmt_ctl_bad((unsigned char)ch) && !*nul)
 			*nul = p;
 		if ((unsigned char)ch >= 0x80)
 			*high = true;
@@ -374,7 +392,7 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 				goto slow;
 			case CL_NL:
 				break;
-			default:   /* NUL: the sentinel or a real one */
+			default:   /* NUL (the sentinel or a real one) or a control byte */
 				if (p == c->buf + c->len) {
 					if (!c->eof) {
 						int rc = refill(c, errs);
@@ -384,7 +402,7 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 					}
 					break;
 				}
-				problem(errs, c, c->line, "NUL byte: the file must be UTF-8 text");
+				ctl_problem(errs, c, c->line, (unsigned char)*p);
 				return skip_line(c, errs);
 			}
 			break;
@@ -424,8 +442,8 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 			uint32_t nl = count_nl(rs, end);
 			size_t after = (size_t)(end - c->buf) + (end < c->buf + c->len);
 			if (nul) {
-				problem(errs, c, c->line + count_nl(rs, nul),
-					"NUL byte: the file must be UTF-8 text");
+				ctl_problem(errs, c, c->line + count_nl(rs, nul),
+					    (unsigned char)*nul);
 			} else if (!high || utf8_ok(c, rs, end, errs)) {
 				char *e = end;
 				if (e > rs && e[-1] == '\r')
