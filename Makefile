@@ -165,7 +165,7 @@ fuzz: deps fuzz-build
 # A few seconds per harness from the seed corpus alone (what tests/fuzz.sh runs).
 fuzz-smoke:
 	@rm -rf build-fuzz/smoke-corpus
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),4) \
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),3) \
 	  FUZZ_CORPUS=build-fuzz/smoke-corpus
 
 clean:

@@ -3,7 +3,7 @@
 # with clang into build-fuzz/ and runs each for a few seconds on a copy of its seed
 # corpus (make fuzz-smoke); any crash, sanitizer report or broken invariant fails.
 # Without clang or its fuzzer runtime (Debian: clang libclang-rt-14-dev) it prints
-# SKIPPED. FUZZ_SMOKE_SECONDS sets the seconds per harness (default 4).
+# SKIPPED. FUZZ_SMOKE_SECONDS sets the seconds per harness (default 3).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -25,7 +25,7 @@ fi
 start=$(date +%s)
 # A make of its own: not the variables (BUILD, SAN, RUNNER) of a make check/valgrind
 # that runs this script.
-if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-4}" >"$tmp/out" 2>&1; then
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-3}" >"$tmp/out" 2>&1; then
 	cat "$tmp/out"
 	echo "fuzz.sh: FAILED (a harness crashed or broke an invariant; the input is in build-fuzz/artifacts/)"
 	exit 1
