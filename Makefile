@@ -5,6 +5,8 @@
 #   make valgrind the unit tests and end-to-end runs under valgrind
 #   make demo     install what is missing, build, settle the bundled example region
 #   make bench    national-scale benchmark (see scenarios/gen and tests/bench.sh)
+#   make fuzz     every libFuzzer harness tests/fuzz/fuzz_*.c for FUZZ_SECONDS (default 60)
+#                 each, in build-fuzz/ (clang); make fuzz-smoke: a few seconds each
 # BUILD=dir puts objects elsewhere (each sanitizer flavour gets its own folder).
 
 BUILD    ?= build
@@ -15,7 +17,8 @@ TESTPKGS := cmocka
 # Debian packages that provide the pkg-config modules and the tools the tests run.
 DEB_PKGS := build-essential pkg-config libxml2-dev libxml2-utils libssl-dev openssl \
             libxmlsec1-dev xmlsec1 libcmocka-dev libxlsxwriter-dev valgrind \
-            python3 python3-openpyxl openjdk-17-jdk-headless
+            python3 python3-openpyxl openjdk-17-jdk-headless softhsm2 libengine-pkcs11-openssl \
+            clang libclang-rt-14-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -38,7 +41,7 @@ GEN_SRC  := $(wildcard scenarios/gen/*.c)
 BIN      := bin/jos-settle
 
 .SECONDARY: $(TEST_SUPPORT_OBJ)
-.PHONY: all deps test unit e2e check valgrind demo bench clean
+.PHONY: all deps test unit e2e check valgrind demo bench clean fuzz fuzz-build fuzz-smoke
 all: deps $(BIN)
 
 # deps: install whatever Debian package is missing (as root), or print the command.
@@ -126,7 +129,47 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/gen
 	@bash scenarios/bench.sh
 
+# Fuzzing (libFuzzer, clang): the library is compiled with clang into build-fuzz/ with
+# -fsanitize=fuzzer-no-link,address,undefined (csv.c with a 4-byte read buffer so that
+# every record crosses refills), each harness is linked with -fsanitize=fuzzer. A run
+# works on a copy of tests/fuzz/corpus/<harness> in $(FUZZ_CORPUS)/ (new inputs
+# never land in the repository); crashes go to build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_CORPUS  ?= build-fuzz/corpus
+FUZZ_CC      ?= clang
+FUZZ_HARNESS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libjos.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $<"
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libjos.a $(PKG_LIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN) -DCSV_BUF_INITIAL=4" \
+	  $(FUZZ_HARNESS:%=build-fuzz/fuzz/%)
+
+fuzz: deps fuzz-build
+	@fail=0; mkdir -p $(FUZZ_CORPUS) build-fuzz/artifacts; \
+	for h in $(FUZZ_HARNESS); do \
+	  mkdir -p $(FUZZ_CORPUS)/$$h; \
+	  if [ -d tests/fuzz/corpus/$$h ]; then cp -R tests/fuzz/corpus/$$h/. $(FUZZ_CORPUS)/$$h/; fi; \
+	  dict=; [ -f tests/fuzz/$$h.dict ] && dict=-dict=tests/fuzz/$$h.dict; \
+	  echo "== $$h ($(FUZZ_SECONDS) s)"; \
+	  build-fuzz/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/artifacts/$$h- $$dict $(FUZZ_CORPUS)/$$h \
+	    >build-fuzz/$$h.log 2>&1 || { fail=1; echo "$$h: FAILED, see build-fuzz/$$h.log"; tail -n 60 build-fuzz/$$h.log; }; \
+	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' build-fuzz/$$h.log; \
+	done; exit $$fail
+
+# A few seconds per harness from the seed corpus alone (what tests/fuzz.sh runs).
+fuzz-smoke:
+	@rm -rf build-fuzz/smoke-corpus
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),3) \
+	  FUZZ_CORPUS=build-fuzz/smoke-corpus
+
 clean:
-	rm -rf build build-san build-vg bin
+	rm -rf build build-san build-vg build-fuzz bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d

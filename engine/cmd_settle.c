@@ -1,6 +1,7 @@
 /*
- * cmd_settle.c: `jos-settle settle DATA_DIR -o OUT_DIR --key KEY.pem --cert CERT.pem
- * [--key-pass-file F] [--force]`: load and validate the data, compute the settlement,
+ * cmd_settle.c: `jos-settle settle DATA_DIR -o OUT_DIR --key KEY --cert CERT.pem
+ * [--key-pass-file F | --key-pass-env NAME] [--allow-insecure-key-file] [--force]`:
+ * load and validate the data, compute the settlement,
  * sign one statement per outside municipality with an agreement and pupils, and write
  * summary.csv, statements/CODE.xml and SHA256SUMS into OUT_DIR, whole or not at all.
  */
@@ -14,35 +15,33 @@
 
 #include "formats/formats.h"
 
-enum { OPT_OUTPUT, OPT_KEY, OPT_CERT, OPT_PASSFILE, OPT_FORCE };
+enum { OPT_OUTPUT, OPT_KEY, OPT_CERT, OPT_PASSFILE, OPT_PASSENV, OPT_INSECURE, OPT_FORCE };
 
 static const cli_opt opts[] = {
 	[OPT_OUTPUT] = { "--output", "OUT_DIR", "output folder (also -o); must be absent or empty" },
-	[OPT_KEY] = { "--key", "KEY.pem", "signing key (PEM; RSA >= 2048 bits or EC P-256)" },
+	[OPT_KEY] = { "--key", "KEY",
+		      "signing key, RSA >= 2048 bits or EC P-256: a PEM file only its owner"
+		      "\n                             may read (mode 0600), or an RFC 7512 PKCS#11 URI whose key"
+		      "\n                             stays in the token: 'pkcs11:token=T;object=O[?module-path=M.so]'" },
 	[OPT_CERT] = { "--cert", "CERT.pem", "X.509 certificate of the signing key" },
-	[OPT_PASSFILE] = { "--key-pass-file", "F", "file whose first line is the key's passphrase" },
+	[OPT_PASSFILE] = { "--key-pass-file", "F",
+			   "file whose first line is the key's passphrase or the token's PIN" },
+	[OPT_PASSENV] = { "--key-pass-env", "NAME",
+			  "the environment variable NAME holds the passphrase or PIN" },
+	[OPT_INSECURE] = { "--allow-insecure-key-file", NULL,
+			   "accept a key file that group or others may access" },
 	[OPT_FORCE] = { "--force", NULL, "replace an existing OUT_DIR as a whole" },
 	{ NULL, NULL, NULL },
 };
 
 const cli_cmd cli_cmd_settle = {
 	"settle",
-	"DATA_DIR -o OUT_DIR --key KEY.pem --cert CERT.pem [--key-pass-file F] [--force]",
+	"DATA_DIR -o OUT_DIR --key KEY --cert CERT.pem [--key-pass-file F | --key-pass-env NAME]\n"
+	"       [--allow-insecure-key-file] [--force]",
 	"Compute the settlement and write signed statements, summary.csv and SHA256SUMS.",
 	opts,
 	cmd_settle,
 };
-
-/* The passphrase is the file's first line, without its line ending. */
-static int read_pass(char **out, const char *path, jos_err *err)
-{
-	size_t len;
-	int rc = fmt_read_file(out, &len, path, 4096, err);
-	if (rc)
-		return rc == JOS_EIO ? JOS_ECRYPTO : rc;
-	(*out)[strcspn(*out, "\r\n")] = '\0';
-	return JOS_OK;
-}
 
 /* What is signed must read back as what was built, with a signature that verifies: when
  * memory runs out, libxml2 can lose an element's name or text, or part of the canonical
@@ -131,6 +130,11 @@ int cmd_settle(int argc, char **argv)
 		rc = cli_usage_error(&cli_cmd_settle, "settle: -o OUT_DIR, --key and --cert are required");
 		goto done;
 	}
+	if (a.val[OPT_PASSFILE] && a.val[OPT_PASSENV]) {
+		rc = cli_usage_error(&cli_cmd_settle, "settle: give --key-pass-file or --key-pass-env, not both");
+		goto done;
+	}
+
 	/* SPEC: a non-empty OUT_DIR without --force is refused before any data is read. */
 	if ((rc = fmt_outdir_check(a.val[OPT_OUTPUT], a.val[OPT_FORCE] != NULL, &err)) != JOS_OK) {
 		if (rc == JOS_EUSAGE) {
@@ -154,9 +158,11 @@ int cmd_settle(int argc, char **argv)
 	if ((rc = fmt_crypto_init(&err)) != JOS_OK)
 		goto fail;
 	crypto = true;
-	if (a.val[OPT_PASSFILE] && (rc = read_pass(&pass, a.val[OPT_PASSFILE], &err)) != JOS_OK)
+	/* the passphrase or PIN never comes from argv itself: a file or the environment */
+	if ((rc = fmt_key_pass(&pass, a.val[OPT_PASSFILE], a.val[OPT_PASSENV], &err)) != JOS_OK)
 		goto fail;
-	if ((rc = fmt_signer_open(&signer, a.val[OPT_KEY], a.val[OPT_CERT], pass, &err)) != JOS_OK)
+	fmt_key_opts ko = { .pass = pass, .allow_insecure = a.val[OPT_INSECURE] != NULL };
+	if ((rc = fmt_signer_open_ex(&signer, a.val[OPT_KEY], a.val[OPT_CERT], &ko, &err)) != JOS_OK)
 		goto fail;
 
 	if ((rc = fmt_outdir_begin(&od, a.val[OPT_OUTPUT], &err)) != JOS_OK)
@@ -173,10 +179,7 @@ int cmd_settle(int argc, char **argv)
 fail:
 	cli_print_err(stderr, &err);
 done:
-	if (pass) {
-		memset(pass, 0, strlen(pass));
-		free(pass);
-	}
+	fmt_key_pass_free(pass);
 	free(summary);
 	fmt_outdir_free(od);
 	fmt_signer_free(signer);

@@ -121,7 +121,7 @@ char *jos_micro_format(char *buf, jos_micro m);
 jos_i128 jos_div_half_up(jos_i128 num, jos_i128 den);
 
 /* Largest remainder (SPEC): split `total` >= 0 over n quotas total*w[i]/sum(w), w[i] >= 0,
- * sum(w) > 0. Each gets floor(q_i); the remaining units go one each to the largest
+ * sum(w) > 0. Each gets the whole part of q_i; the remaining units go one each to the largest
  * fractional parts; equal fractional parts go to the smaller index (callers order items
  * by municipality code or school_id, so index order is the SPEC's tie-break).
  * out[i] receives the shares; they sum to total exactly. Returns JOS_OK,

@@ -7,7 +7,8 @@
  * unquoted in place, so reading a row allocates nothing.
  *
  * Each record is cut by a fast path: one table-driven loop finds separators, the end
- * of line, NUL bytes, non-ASCII bytes (then checked as UTF-8) and quotes. A record
+ * of line, NUL bytes and the other controls XML cannot hold (formats/text_int.h),
+ * non-ASCII bytes (then checked as UTF-8) and quotes. A record
  * with a quote takes the slow path: a scan that finds where the record ends (quoted
  * newlines included), then a pass that unquotes in place. The scan never writes, so
  * a record cut off by the end of the buffer is simply scanned again after a refill.
@@ -24,7 +25,11 @@
 #include "formats/formats.h"
 #include "formats/text_int.h"
 
+/* The fuzz build (make fuzz) sets a buffer of a few bytes, so that every record
+ * crosses refills. */
+#ifndef CSV_BUF_INITIAL
 #define CSV_BUF_INITIAL ((size_t)1 << 20)
+#endif
 
 /* Byte classes of the fast path; 0 = ordinary byte. */
 enum { CL_PLAIN = 0, CL_SEP, CL_NL, CL_QUOTE, CL_NUL, CL_HIGH };
@@ -71,6 +76,15 @@ static void warning(jos_errlist *errs, const fmt_csv *c, uint32_t line, const ch
 	va_start(ap, fmt);
 	jos_errlist_vadd(errs, JOS_SEV_WARNING, c->file, line, fmt, ap);
 	va_end(ap);
+}
+
+/* A NUL or a control character XML cannot hold, at line. */
+static void ctl_problem(jos_errlist *errs, const fmt_csv *c, uint32_t line, unsigned char b)
+{
+	if (b)
+		problem(errs, c, line, FMT_CTL_MSG, (unsigned)b);
+	else
+		problem(errs, c, line, FMT_CTL_MSG_NUL);
 }
 
 /*
@@ -122,7 +136,9 @@ static void set_separator(fmt_csv *c, char sep)
 	c->cls[(unsigned char)sep] = CL_SEP;
 	c->cls['\n'] = CL_NL;
 	c->cls['"'] = CL_QUOTE;
-	c->cls[0] = CL_NUL;
+	for (int b = 0; b < 0x20; b++)
+		if (fmt_ctl_bad((unsigned char)b))
+			c->cls[b] = CL_NUL;   /* NUL and the controls XML cannot hold */
 }
 
 /* Appends the trimmed field [s, e) to the record; grows c->f only for a record with
@@ -175,6 +191,8 @@ ptrdiff_t fmt_utf8_invalid(const unsigned char *s, const unsigned char *e)
 		for (size_t k = 2; k <= need; k++)
 			if ((p[k] & 0xc0) != 0x80)
 				return p - s;
+		if (fmt_nonchar_at(p, e))
+			return p - s;
 		p += need + 1;
 	}
 	return -1;
@@ -196,9 +214,12 @@ static bool utf8_ok(fmt_csv *c, const char *s, const char *e, jos_errlist *errs)
 	ptrdiff_t bad = fmt_utf8_invalid((const unsigned char *)s, (const unsigned char *)e);
 	if (bad < 0)
 		return true;
-	problem(errs, c, c->line + count_nl(s, s + bad),
-		"invalid UTF-8 (byte 0x%02X): save the file as UTF-8",
-		(unsigned)(unsigned char)s[bad]);
+	uint32_t line = c->line + count_nl(s, s + bad);
+	if (fmt_nonchar_at((const unsigned char *)s + bad, (const unsigned char *)e))
+		problem(errs, c, line, FMT_NONCHAR_MSG, s[bad + 2] == '\xbe' ? "FFFE" : "FFFF");
+	else
+		problem(errs, c, line, "invalid UTF-8 (byte 0x%02X): save the file as UTF-8",
+			(unsigned)(unsigned char)s[bad]);
 	return false;
 }
 
@@ -226,7 +247,8 @@ static int skip_line(fmt_csv *c, jos_errlist *errs)
 /*
  * Slow-path scan: where does the record starting at pos end? Sets *end to its '\n'
  * (or to len at end of file). Never writes. Returns REC_OK, REC_AGAIN (need more
- * bytes) or REC_BAD (unterminated quote, or a NUL: reported, *end set past it).
+ * bytes) or REC_BAD (unterminated quote, or a NUL or control byte: reported, *end set
+ * past it).
  */
 static int scan_quoted(fmt_csv *c, char **end, const char **nul, bool *high)
 {
@@ -236,7 +258,7 @@ static int scan_quoted(fmt_csv *c, char **end, const char **nul, bool *high)
 	*high = false;
 	for (; p < e; p++) {
 		char ch = *p;
-		if (ch == '\0' && !*nul)
+		if (fmt_ctl_bad((unsigned char)ch) && !*nul)
 			*nul = p;
 		if ((unsigned char)ch >= 0x80)
 			*high = true;
@@ -273,10 +295,13 @@ static int scan_quoted(fmt_csv *c, char **end, const char **nul, bool *high)
 /*
  * Slow-path split of the complete record [s, e) (e excludes the line end and a CR
  * before it): unquotes in place. false (reported) on text after a closing quote.
+ * Line ends inside quotes are counted as they are read: once a field is unquoted in
+ * place, [s, r) holds some bytes twice and count_nl over it would count too many.
  */
 static int split_quoted(fmt_csv *c, size_t *nf, char *s, char *e, jos_errlist *errs)
 {
 	char *p = s;
+	uint32_t nl = 0;   /* line ends read so far */
 	for (;;) {
 		char *q = p;
 		while (q < e && jos_isblank(*q))
@@ -295,6 +320,7 @@ static int split_quoted(fmt_csv *c, size_t *nf, char *s, char *e, jos_errlist *e
 					r++;
 					break;
 				}
+				nl += *r == '\n';
 				*w++ = *r++;
 			}
 			fs = q;
@@ -302,7 +328,7 @@ static int split_quoted(fmt_csv *c, size_t *nf, char *s, char *e, jos_errlist *e
 			while (r < e && jos_isblank(*r))
 				r++;
 			if (r < e && *r != c->sep) {
-				problem(errs, c, c->line + count_nl(s, r),
+				problem(errs, c, c->line + nl,
 					"unexpected text after a closing quote: inside a quoted field, "
 					"write a quote as \"\"");
 				return REC_BAD;
@@ -366,7 +392,7 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 				goto slow;
 			case CL_NL:
 				break;
-			default:   /* NUL: the sentinel or a real one */
+			default:   /* NUL (the sentinel or a real one) or a control byte */
 				if (p == c->buf + c->len) {
 					if (!c->eof) {
 						int rc = refill(c, errs);
@@ -376,7 +402,7 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 					}
 					break;
 				}
-				problem(errs, c, c->line, "NUL byte: the file must be UTF-8 text");
+				ctl_problem(errs, c, c->line, (unsigned char)*p);
 				return skip_line(c, errs);
 			}
 			break;
@@ -416,8 +442,8 @@ static int read_record(fmt_csv *c, size_t *out_nf, uint32_t *nl_inside, jos_errl
 			uint32_t nl = count_nl(rs, end);
 			size_t after = (size_t)(end - c->buf) + (end < c->buf + c->len);
 			if (nul) {
-				problem(errs, c, c->line + count_nl(rs, nul),
-					"NUL byte: the file must be UTF-8 text");
+				ctl_problem(errs, c, c->line + count_nl(rs, nul),
+					    (unsigned char)*nul);
 			} else if (!high || utf8_ok(c, rs, end, errs)) {
 				char *e = end;
 				if (e > rs && e[-1] == '\r')

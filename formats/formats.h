@@ -168,9 +168,27 @@ void fmt_crypto_shutdown(void);
 typedef struct fmt_signer fmt_signer;
 /* key_path: PEM private key (RSA >= 2048 or EC P-256); cert_path: its X.509
  * certificate, optionally followed by chain certificates (all go into X509Data);
- * pass: passphrase or NULL (never prompts). Checks key and cert match. */
+ * pass: passphrase or NULL (never prompts). Checks key and cert match. A key file
+ * that group or others may access is refused (fmt_signer_open_ex can allow it). */
 int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_path,
 		    const char *pass, jos_err *err);
+/* The passphrase (or PIN): the first line of file (without its line ending), or the
+ * value of the environment variable env_name; never a command-line argument itself.
+ * Both NULL: *out = NULL and JOS_OK. JOS_EUSAGE when both are given or the variable
+ * is not set; JOS_ECRYPTO when the file cannot be read. Free with fmt_key_pass_free
+ * (which wipes it). */
+int fmt_key_pass(char **out, const char *file, const char *env_name, jos_err *err);
+void fmt_key_pass_free(char *pass);
+/* How settle's key options reach the signer. */
+typedef struct {
+	const char *pass;     /* passphrase of a PEM key, or a token's PIN; NULL if none (borrowed) */
+	bool allow_insecure;  /* accept a key file that group or others may access */
+} fmt_key_opts;
+/* As fmt_signer_open; key is a PEM file or an RFC 7512 PKCS#11 URI
+ * ("pkcs11:token=...;object=...[;type=private][?module-path=/path/module.so]"), whose
+ * key stays in the token (signing happens there) and whose PIN is opts->pass. */
+int fmt_signer_open_ex(fmt_signer **out, const char *key, const char *cert_path,
+		       const fmt_key_opts *opts, jos_err *err);
 void fmt_signer_free(fmt_signer *s);
 /* Signs doc in place (enveloped, URI="", exc-c14n, RSA/ECDSA-SHA256, X509Data) and
  * serialises it into *out (malloc'd, *outlen bytes) exactly as signed. */

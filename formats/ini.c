@@ -60,14 +60,28 @@ static int parse(char *buf, size_t len, const char *file, fmt_ini_cb cb, void *c
 		line++;
 		if (le > p && le[-1] == '\r')
 			le--;
-		if (memchr(p, '\0', (size_t)(le - p))) {
-			jos_errlist_add(errs, JOS_SEV_ERROR, file, line,
-					"NUL byte: the file must be UTF-8 text");
+		const char *ctl = p;
+		while (ctl < le && !fmt_ctl_bad((unsigned char)*ctl))
+			ctl++;
+		if (ctl < le) {
+			if (*ctl)
+				jos_errlist_add(errs, JOS_SEV_ERROR, file, line, FMT_CTL_MSG,
+						(unsigned)(unsigned char)*ctl);
+			else
+				jos_errlist_add(errs, JOS_SEV_ERROR, file, line, FMT_CTL_MSG_NUL);
 			rc = JOS_EINVALID;
 			p = next;
 			continue;
 		}
 		ptrdiff_t bad = fmt_utf8_invalid((const unsigned char *)p, (const unsigned char *)le);
+		if (bad >= 0 && fmt_nonchar_at((const unsigned char *)p + bad,
+					       (const unsigned char *)le)) {
+			jos_errlist_add(errs, JOS_SEV_ERROR, file, line, FMT_NONCHAR_MSG,
+					p[bad + 2] == '\xbe' ? "FFFE" : "FFFF");
+			rc = JOS_EINVALID;
+			p = next;
+			continue;
+		}
 		if (bad >= 0) {
 			jos_errlist_add(errs, JOS_SEV_ERROR, file, line,
 					"invalid UTF-8 (byte 0x%02X): save the file as UTF-8",

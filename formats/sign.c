@@ -177,45 +177,73 @@ int fmt_key_check(const EVP_PKEY *pk, bool *is_ec, char *why, size_t whylen)
 struct fmt_signer {
 	xmlSecKeyPtr key;     /* private key with the certificate(s) in its X509 data */
 	bool ec;
+	void *engine;         /* the PKCS#11 engine behind key, or NULL (sign_key.c) */
 };
 
 int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_path,
 		    const char *pass, jos_err *err)
 {
-	char *kbuf = NULL, *cbuf = NULL;
-	size_t klen = 0, clen = 0;
-	BIO *bio = NULL;
-	EVP_PKEY *pk = NULL;
-	X509 *cert = NULL;
-	xmlSecKeyDataPtr kd = NULL;
-	fmt_signer *s = NULL;
-	char why[200];
+	fmt_key_opts o = { .pass = pass, .allow_insecure = false };
+	return fmt_signer_open_ex(out, key_path, cert_path, &o, err);
+}
+
+/* A PEM private key from a file only its owner may access (sign_key.c). */
+static int pem_key_load(EVP_PKEY **out, const char *key_path, const fmt_key_opts *o, jos_err *err)
+{
+	char *kbuf = NULL;
+	size_t klen = 0;
 	int rc;
 	*out = NULL;
-	ERR_clear_error();
-
-	if ((rc = fmt_read_file(&kbuf, &klen, key_path, 1 << 20, err)) != JOS_OK)
-		goto done;
-	if ((rc = fmt_read_file(&cbuf, &clen, cert_path, 1 << 20, err)) != JOS_OK)
-		goto done;
-	bio = BIO_new_mem_buf(kbuf, (int)klen);
-	pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)pass) : NULL;
+	if ((rc = fmt_key_file_read(&kbuf, &klen, key_path, o->allow_insecure, err)) != JOS_OK)
+		return rc;
+	BIO *bio = BIO_new_mem_buf(kbuf, (int)klen);
+	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)o->pass) : NULL;
 	BIO_free(bio);
-	bio = NULL;
 	if (!pk) {
 		bool enc = strstr(kbuf, "ENCRYPTED") != NULL;
 		const char *r = ssl_reason();
-		if (enc && !pass)
+		if (enc && !o->pass)
 			rc = jos_err_set(err, JOS_ECRYPTO, key_path, 0,
-					 "the private key is encrypted: give its passphrase with --key-pass-file");
+					 "the private key is encrypted: give its passphrase with "
+					 "--key-pass-file or --key-pass-env");
 		else if (enc)
 			rc = jos_err_set(err, JOS_ECRYPTO, key_path, 0,
 					 "cannot decrypt the private key: wrong passphrase? (%s)", r);
 		else
 			rc = jos_err_set(err, JOS_ECRYPTO, key_path, 0,
 					 "not a PEM private key (%s)", r);
-		goto done;
 	}
+	OPENSSL_cleanse(kbuf, klen);
+	free(kbuf);
+	*out = pk;
+	return rc;
+}
+
+int fmt_signer_open_ex(fmt_signer **out, const char *key_path, const char *cert_path,
+		       const fmt_key_opts *opts, jos_err *err)
+{
+	char *cbuf = NULL;
+	size_t clen = 0;
+	BIO *bio = NULL;
+	EVP_PKEY *pk = NULL;
+	X509 *cert = NULL;
+	xmlSecKeyDataPtr kd = NULL;
+	fmt_signer *s = NULL;
+	void *engine = NULL;
+	char why[200];
+	int rc;
+	*out = NULL;
+	ERR_clear_error();
+
+	/* the certificate is read first, so that a PKCS#11 login is not wasted on a typo */
+	if ((rc = fmt_read_file(&cbuf, &clen, cert_path, 1 << 20, err)) != JOS_OK)
+		goto done;
+	if (fmt_key_is_pkcs11(key_path))
+		rc = fmt_pkcs11_load(&pk, &engine, key_path, opts->pass, err);
+	else
+		rc = pem_key_load(&pk, key_path, opts, err);
+	if (rc != JOS_OK)
+		goto done;
 	bool ec = false;
 	if ((rc = fmt_key_check(pk, &ec, why, sizeof why)) != JOS_OK) {
 		jos_err_set(err, rc, key_path, 0, "%s", why);
@@ -232,6 +260,8 @@ int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_pat
 				 "the certificate does not belong to the private key %s", key_path);
 		goto done;
 	}
+	if (engine && (rc = fmt_key_selftest(pk, X509_get0_pubkey(cert), key_path, err)) != JOS_OK)
+		goto done;
 
 	s = calloc(1, sizeof *s);
 	if (!s) {
@@ -239,6 +269,8 @@ int fmt_signer_open(fmt_signer **out, const char *key_path, const char *cert_pat
 		goto done;
 	}
 	s->ec = ec;
+	s->engine = engine; /* released after the key, in fmt_signer_free */
+	engine = NULL;
 	/* the key first: were kd made first and the key not, pk would be freed twice */
 	s->key = xmlSecKeyCreate();
 	kd = s->key ? xmlSecOpenSSLEvpKeyAdopt(pk) : NULL;
@@ -279,10 +311,7 @@ done:
 	if (kd)
 		xmlSecKeyDataDestroy(kd);
 	fmt_signer_free(s);
-	if (kbuf) {
-		OPENSSL_cleanse(kbuf, klen);
-		free(kbuf);
-	}
+	fmt_pkcs11_release(engine);
 	free(cbuf);
 	return rc;
 }
@@ -293,6 +322,7 @@ void fmt_signer_free(fmt_signer *s)
 		return;
 	if (s->key)
 		xmlSecKeyDestroy(s->key);
+	fmt_pkcs11_release(s->engine);
 	free(s);
 }
 

@@ -13,6 +13,25 @@
 
 #include "engine/jos.h"
 
+/* Key sources (sign_key.c). A key file is read whole after fstat shows it is a
+ * regular file with no access for group or others (unless allow_insecure); *out is
+ * NUL-terminated, malloc'd, and should be cleansed before free. */
+int fmt_key_file_read(char **out, size_t *outlen, const char *path, bool allow_insecure,
+		      jos_err *err);
+/* true when key is an RFC 7512 URI ("pkcs11:..."). */
+bool fmt_key_is_pkcs11(const char *key);
+/* The URI libp11 gets (*out) and the module-path query attribute (*module or NULL),
+ * both malloc'd; JOS_EUSAGE for pin-value / pin-source (no PIN on the command line). */
+int fmt_pkcs11_uri_split(char **out, char **module, const char *uri, jos_err *err);
+/* The private key behind uri, through OpenSSL's "pkcs11" engine, logged in with pin
+ * (may be NULL; never prompts). *engine must outlive every use of *out and is then
+ * released with fmt_pkcs11_release. */
+int fmt_pkcs11_load(EVP_PKEY **out, void **engine, const char *uri, const char *pin, jos_err *err);
+void fmt_pkcs11_release(void *engine);
+/* Signs a fixed digest with pk and verifies it with pub (the certificate's key): proves
+ * that a key which never leaves its token belongs to the certificate. what names the key. */
+int fmt_key_selftest(EVP_PKEY *pk, EVP_PKEY *pub, const char *what, jos_err *err);
+
 /* RSA >= 2048 bits or EC P-256; *is_ec tells which. JOS_ECRYPTO with why otherwise. */
 int fmt_key_check(const EVP_PKEY *pk, bool *is_ec, char *why, size_t whylen);
 /* Appends the unsigned ds:Signature template to the root of doc (an xmlDocPtr). */

@@ -4,10 +4,34 @@
 #ifndef JOS_TEXT_INT_H
 #define JOS_TEXT_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Offset of the first byte of [s, e) that is not valid UTF-8, or -1. Rejects overlong
- * forms, surrogates and code points above U+10FFFF (RFC 3629). */
+ * forms, surrogates and code points above U+10FFFF (RFC 3629), and also U+FFFE and
+ * U+FFFF: valid UTF-8, but no XML 1.0 character (fmt_nonchar_at tells them apart for
+ * the message). */
 ptrdiff_t fmt_utf8_invalid(const unsigned char *s, const unsigned char *e);
+
+/* True when [p, e) starts with U+FFFE or U+FFFF (EF BF BE / EF BF BF). */
+static inline bool fmt_nonchar_at(const unsigned char *p, const unsigned char *e)
+{
+	return e - p >= 3 && p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf);
+}
+#define FMT_NONCHAR_MSG "character U+%s is not text (statements, which are XML, cannot " \
+	"hold it): remove it"
+
+/* A byte no input text may hold: NUL and the C0 controls other than tab, LF and CR.
+ * Texts of the inputs end up in XML statements, and XML 1.0 cannot hold these at all
+ * (not even as &#4;): a name with one would pass `check` and then fail `settle`. */
+static inline bool fmt_ctl_bad(unsigned char b)
+{
+	return b < 0x20 && b != '\t' && b != '\n' && b != '\r';
+}
+
+/* The message for such a byte (the same words in every reader). */
+#define FMT_CTL_MSG_NUL "NUL byte: the file must be UTF-8 text"
+#define FMT_CTL_MSG "control character 0x%02X: the file must be plain text (statements, " \
+	"which are XML, cannot hold it): remove it"
 
 #endif

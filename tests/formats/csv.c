@@ -216,6 +216,25 @@ static void test_fmt_csv__text_after_closing_quote(void **state)
 	       "quote as \"\"\n");
 }
 
+/* Fuzz finding (fuzz_csv, 2026-11-25): text after the closing quote of a field that
+ * spans lines was reported one line too late per line end inside the quotes (the
+ * line was counted over text already unquoted in place, which holds those line ends
+ * twice: the quoted text ends with a line end, or has "" before one). The problem
+ * is on the line of the closing quote. */
+static void test_fmt_csv__text_after_multiline_quote_line(void **state)
+{
+	(void)state;
+	EXPECT("a,b\n1,\"x\n\n\"z,2\n3,4\n", "H1:a|b\n 5:3|4\n",
+	       "t.csv:4: unexpected text after a closing quote: inside a quoted field, write a "
+	       "quote as \"\"\n");
+	/* in the header */
+	parsed p = parse("a,\"b\"\"\n\"x\n1,2\n");
+	assert_int_equal(p.rc, JOS_EINVALID);
+	assert_string_equal(p.errs, "t.csv:2: unexpected text after a closing quote: inside a "
+				    "quoted field, write a quote as \"\"\n");
+	parsed_free(&p);
+}
+
 static void test_fmt_csv__unterminated_quote(void **state)
 {
 	(void)state;
@@ -292,6 +311,43 @@ static void test_fmt_csv__invalid_utf8(void **state)
 	assert_int_equal(p.rc, JOS_EINVALID);
 	assert_string_equal(p.errs, "t.csv:1: invalid UTF-8 (byte 0xE9): save the file as UTF-8\n");
 	parsed_free(&p);
+}
+
+/* Fuzz finding (fuzz_dataset, 2026-11-25): a school name with a control character
+ * (0x04) passed the reader and `check`, and then `settle` failed building the XML
+ * statement (XML 1.0 cannot hold C0 controls other than tab, LF and CR). The reader now
+ * refuses them at their line like a NUL; tab and CR stay text. */
+static void test_fmt_csv__control_characters(void **state)
+{
+	(void)state;
+	static const char csv[] = "a,b\n1,x\x04y\n2,\"q\x01\nr\"\n3,\"t\tu\rv\"\n4,\x0b\n5,\x1f\n6,ok\n";
+	parsed p = parse_n(csv, sizeof csv - 1);
+	assert_int_equal(p.rc, JOS_OK);
+	assert_string_equal(p.rows, "H1:a|b\n 5:3|t\tu\rv\n 8:6|ok\n");
+	assert_string_equal(p.errs,
+			    "t.csv:2: control character 0x04: the file must be plain text "
+			    "(statements, which are XML, cannot hold it): remove it\n"
+			    "t.csv:3: control character 0x01: the file must be plain text "
+			    "(statements, which are XML, cannot hold it): remove it\n"
+			    "t.csv:6: control character 0x0B: the file must be plain text "
+			    "(statements, which are XML, cannot hold it): remove it\n"
+			    "t.csv:7: control character 0x1F: the file must be plain text "
+			    "(statements, which are XML, cannot hold it): remove it\n");
+	parsed_free(&p);
+}
+
+/* Fuzz finding (fuzz_dataset's sign-and-verify oracle, 2026-11-25): U+FFFE and U+FFFF
+ * are valid UTF-8 but no XML 1.0 character; a municipality name with one made settle
+ * write a statement that verify refuses as not well-formed. The reader refuses them. */
+static void test_fmt_csv__xml_nonchars(void **state)
+{
+	(void)state;
+	EXPECT("a,b\n1,Wass\xef\xbf\xbf\n2,\"x\xef\xbf\xbe\"\n3,\xef\xbf\xbd\xef\xbb\xbf\n",
+	       "H1:a|b\n 4:3|\xef\xbf\xbd\xef\xbb\xbf\n",
+	       "t.csv:2: character U+FFFF is not text (statements, which are XML, cannot hold "
+	       "it): remove it\n"
+	       "t.csv:3: character U+FFFE is not text (statements, which are XML, cannot hold "
+	       "it): remove it\n");
 }
 
 static void test_fmt_csv__nul_byte(void **state)
@@ -748,6 +804,9 @@ int main(void)
 		cmocka_unit_test(test_fmt_csv__separator_detection),
 		cmocka_unit_test(test_fmt_csv__column_lookup),
 		cmocka_unit_test(test_fmt_csv__map_columns),
+		cmocka_unit_test(test_fmt_csv__text_after_multiline_quote_line),
+		cmocka_unit_test(test_fmt_csv__control_characters),
+		cmocka_unit_test(test_fmt_csv__xml_nonchars),
 		cmocka_unit_test(test_fmt_csv__one_megabyte_field),
 		cmocka_unit_test(test_fmt_csv__file_equals_memory),
 		cmocka_unit_test(test_fmt_csv__missing_file),

@@ -340,6 +340,21 @@ static void test_fmt_dataset__school_empty_type(void **state)
 		   "schools.csv", 2, "type is empty");
 }
 
+/* Fuzz finding (fuzz_dataset, 2026-11-25): "SBO \x04De Vlinderboom" was accepted by
+ * the loader (check said OK), and settle then failed building the statement XML with a
+ * message without FILE:LINE. It is now an error at the row's line (the CSV reader drops
+ * the row, as for a NUL: S2 is referenced nowhere here, so nothing cascades). */
+static void test_fmt_dataset__school_name_control_character(void **state)
+{
+	(void)state;
+	expect_one("schools.csv",
+		   "school_id,name,municipality_code,type\nS1,School 1,0546,SO\n"
+		   "S2,SBO \x04Vlinder,0546,SO\n",
+		   "schools.csv", 3,
+		   "control character 0x04: the file must be plain text (statements, which are "
+		   "XML, cannot hold it): remove it");
+}
+
 static void test_fmt_dataset__school_without_costs(void **state)
 {
 	(void)state;
@@ -582,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__school_duplicate_id),
 		cmocka_unit_test(test_fmt_dataset__school_unknown_municipality),
 		cmocka_unit_test(test_fmt_dataset__school_empty_type),
+		cmocka_unit_test(test_fmt_dataset__school_name_control_character),
 		cmocka_unit_test(test_fmt_dataset__school_without_costs),
 		cmocka_unit_test(test_fmt_dataset__costs_unknown_school),
 		cmocka_unit_test(test_fmt_dataset__costs_duplicate),

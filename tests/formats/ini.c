@@ -169,6 +169,25 @@ static void test_fmt_ini__bad_bytes(void **state)
 	    "s.ini:2: invalid UTF-8 (byte 0xE9): save the file as UTF-8\n");
 }
 
+/* Fuzz finding (fuzz_dataset, 2026-11-25): texts with a C0 control character passed
+ * the readers and `check`, then broke `settle` (XML 1.0 cannot hold them). The INI
+ * reader refuses them at their line, like a NUL; a tab inside a value stays text. */
+static void test_fmt_ini__control_characters(void **state)
+{
+	(void)state;
+	RUN("[s]\nname = Test\x04region\nb = x\x1b\nc = t\tu\n", JOS_EINVALID,
+	    "1 [s]\n4 s|c|t\tu\n",
+	    "s.ini:2: control character 0x04: the file must be plain text (statements, which "
+	    "are XML, cannot hold it): remove it\n"
+	    "s.ini:3: control character 0x1B: the file must be plain text (statements, which "
+	    "are XML, cannot hold it): remove it\n");
+	/* the same finding for U+FFFF: valid UTF-8, no XML character */
+	RUN("[s]\nname = Test\xef\xbf\xbf\nok = \xef\xbf\xbd\n", JOS_EINVALID,
+	    "1 [s]\n3 s|ok|\xef\xbf\xbd\n",
+	    "s.ini:2: character U+FFFF is not text (statements, which are XML, cannot hold it): "
+	    "remove it\n");
+}
+
 static void test_fmt_ini__callback_results(void **state)
 {
 	rec_ctx ctx = { .out = "", .fail_at = 2 };
@@ -222,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_ini__bom_crlf_and_case),
 		cmocka_unit_test(test_fmt_ini__syntax_errors),
 		cmocka_unit_test(test_fmt_ini__bad_bytes),
+		cmocka_unit_test(test_fmt_ini__control_characters),
 		cmocka_unit_test(test_fmt_ini__callback_results),
 		cmocka_unit_test(test_fmt_ini__file),
 	};

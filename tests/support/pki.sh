@@ -75,4 +75,5 @@ ossl req -new -x509 -key attacker.key -subj "/CN=Holland Rijnland test signer/O=
 	-days 7300 -set_serial 4242 -out attacker.pem
 cat other-ca.pem ca.pem > trust.pem
 rm -f ./*.csr
+chmod 600 ./*.key # settle refuses a key file that group or others may access
 touch done
