@@ -45,11 +45,11 @@ static int read_pass(char **out, const char *path, jos_err *err)
 static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_settlement *s,
 			    fmt_signer *signer, jos_err *err)
 {
-	int rc = JOS_OK;
+	fmt_stmt_signer *ss = NULL;
+	int rc = fmt_stmt_signer_open(&ss, signer, err);
 	for (size_t i = 0; i < s->nrows && rc == JOS_OK; i++) {
 		const eng_row *r = &s->rows[i];
 		fmt_stmt st;
-		void *doc = NULL;
 		char *xml = NULL, rel[64];
 		size_t len = 0;
 		if (!r->statement)
@@ -57,17 +57,15 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 		memset(&st, 0, sizeof st);
 		rc = fmt_stmt_build(&st, ds, s, r, err);
 		if (rc == JOS_OK)
-			rc = fmt_stmt_to_xml(&doc, &st, err);
-		if (rc == JOS_OK)
-			rc = fmt_sign(&xml, &len, signer, doc, err);
+			rc = fmt_stmt_sign(&xml, &len, ss, &st, err);
 		if (rc == JOS_OK) {
 			snprintf(rel, sizeof rel, "statements/%s.xml", ds->munis[r->muni].code);
 			rc = fmt_outdir_write(od, rel, xml, len, err);
 		}
 		free(xml);
-		xmlFreeDoc(doc);
 		fmt_stmt_free(&st);
 	}
+	fmt_stmt_signer_free(ss);
 	return rc;
 }
 

@@ -142,6 +142,9 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 /* Unsigned XML (namespace urn:jos-settle:statement:1), ready for fmt_sign. The caller
  * frees with xmlFreeDoc; declared as void* to keep libxml2 out of this header. */
 int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);
+/* The spellings of a key method ("prorata") and a status ("capped") in a statement. */
+const char *fmt_stmt_method_name(key_method m);
+const char *fmt_stmt_status_name(jos_status s);
 /* Reads the content of a statement document (already verified). */
 int fmt_stmt_from_xml(fmt_stmt *out, void *doc, jos_err *err);
 /* First difference in words a finance officer understands; 0 when equal. */
@@ -175,6 +178,20 @@ void fmt_signer_free(fmt_signer *s);
 /* Signs doc in place (enveloped, URI="", exc-c14n, RSA/ECDSA-SHA256, X509Data) and
  * serialises it into *out (malloc'd, *outlen bytes) exactly as signed. */
 int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err);
+
+/* Statements signed and serialised in one go, byte for byte what fmt_stmt_to_xml +
+ * fmt_sign give, without building a tree when that is proven to give the same bytes
+ * (formats/sign_fast.c: a test statement is signed both ways at open; JOS_SIGN_TREE=1
+ * forces the tree). s is borrowed and must outlive the fmt_stmt_signer. Open from the
+ * main thread; fmt_stmt_sign may then run in several threads at once when
+ * fmt_stmt_signer_concurrent is true, else in one thread at a time. */
+typedef struct fmt_stmt_signer fmt_stmt_signer;
+int fmt_stmt_signer_open(fmt_stmt_signer **out, fmt_signer *s, jos_err *err);
+bool fmt_stmt_signer_fast(const fmt_stmt_signer *ss);
+bool fmt_stmt_signer_concurrent(const fmt_stmt_signer *ss);
+int fmt_stmt_sign(char **out, size_t *outlen, fmt_stmt_signer *ss, const fmt_stmt *st,
+		  jos_err *err);
+void fmt_stmt_signer_free(fmt_stmt_signer *ss);
 
 typedef struct fmt_verifier fmt_verifier;
 /* trust_path: PEM file with one or more CA certificates (each a trust anchor).

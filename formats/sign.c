@@ -363,3 +363,8 @@ int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *vdoc, jos_err *err
 	xmlFree(mem);
 	return JOS_OK;
 }
+
+void *fmt_signer_xmlsec_key(fmt_signer *s)
+{
+	return s ? s->key : NULL;
+}

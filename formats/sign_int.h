@@ -12,11 +12,14 @@
 #include <openssl/evp.h>
 
 #include "engine/jos.h"
+#include "formats/formats.h"
 
 /* RSA >= 2048 bits or EC P-256; *is_ec tells which. JOS_ECRYPTO with why otherwise. */
 int fmt_key_check(const EVP_PKEY *pk, bool *is_ec, char *why, size_t whylen);
 /* Appends the unsigned ds:Signature template to the root of doc (an xmlDocPtr). */
 int fmt_sign_template(void *doc, bool ec, void **out_signode, jos_err *err);
+/* The signer's xmlsec key (an xmlSecKeyPtr, borrowed), for formats/sign_fast.c. */
+void *fmt_signer_xmlsec_key(fmt_signer *s);
 /* The last message xmlsec reported (its callback is silenced by fmt_crypto_init). */
 const char *fmt_xmlsec_last_error(void);
 void fmt_xmlsec_clear_error(void);
