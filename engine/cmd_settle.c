@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine/cli.h"
 #include <libxml/tree.h>
@@ -52,7 +51,6 @@ static int read_pass(char **out, const char *path, jos_err *err)
  * at most WINDOW statements ahead of the writer, so memory stays small. JOS_THREADS=1
  * (or a key that may not be used from several threads) signs in the main thread. */
 
-#define MAX_THREADS 8
 #define WINDOW 16
 
 typedef struct {
@@ -121,26 +119,11 @@ static void *stmt_worker(void *arg)
 	}
 }
 
-static int thread_count(void)
-{
-	const char *e = getenv("JOS_THREADS");
-	long n = 0;
-	if (e && *e) {
-		char *end;
-		n = strtol(e, &end, 10);
-		if (*end || n < 1)
-			n = 1;
-	} else {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	}
-	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
-}
-
 static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_settlement *s,
 			    fmt_signer *signer, jos_err *err)
 {
 	stmt_pool p;
-	pthread_t tid[MAX_THREADS];
+	pthread_t tid[FMT_MAX_THREADS];
 	int nt = 0, rc;
 	memset(&p, 0, sizeof p);
 	p.ds = ds;
@@ -156,7 +139,7 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 		if (s->rows[i].statement)
 			p.rows[p.n++] = i;
 
-	int want = fmt_stmt_signer_concurrent(p.ss) ? thread_count() : 1;
+	int want = fmt_stmt_signer_concurrent(p.ss) ? fmt_thread_count() : 1;
 	if (want > 1 && p.n > 1) {
 		p.slot = calloc(p.n, sizeof *p.slot);
 		if (!p.slot) {

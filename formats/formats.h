@@ -179,6 +179,10 @@ void fmt_signer_free(fmt_signer *s);
  * serialises it into *out (malloc'd, *outlen bytes) exactly as signed. */
 int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err);
 
+/* Threads the fast paths may use: JOS_THREADS when set (1: none besides the caller),
+ * else the online processors; 1..FMT_MAX_THREADS. */
+#define FMT_MAX_THREADS 8
+int fmt_thread_count(void);
 /* Statements signed and serialised in one go, byte for byte what fmt_stmt_to_xml +
  * fmt_sign give, without building a tree when that is proven to give the same bytes
  * (formats/sign_fast.c: a test statement is signed both ways at open; JOS_SIGN_TREE=1
