@@ -164,6 +164,8 @@ int fmt_schema_validate(fmt_schema *s, void *doc, jos_err *err);
 /* ---- signing and verification ------------------------------------------------- */
 int fmt_crypto_init(jos_err *err);     /* once, from main, before anything else */
 void fmt_crypto_shutdown(void);
+/* At the start of every worker thread that uses libxml2 or xmlsec (verify). */
+void fmt_crypto_thread_init(void);
 
 /* A signer loads its key once and signs any number of documents (one at a time);
  * likewise a verifier parses the trust file and compiles the schema once. Neither is

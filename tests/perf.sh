@@ -64,6 +64,25 @@ for v in "one JOS_THREADS=1" "default" "three JOS_THREADS=3"; do
 	fi
 done
 
+# verify on several threads: the same lines, in argument order, and the same exit code as
+# one thread, with a tampered statement and a missing file among the good ones
+if [ -d "$T/tree/statements" ]; then
+	mkdir -p "$T/vf"
+	cp "$T"/tree/statements/*.xml "$T/vf/"
+	f=$(ls "$T/vf" | sed -n 5p)
+	sed -i '0,/<Amount>/s/<Amount>\([0-9]\)/<Amount>9\1/' "$T/vf/$f"
+	set -- "$T"/vf/*.xml
+	set -- "$@" "$T/vf/missing.xml" "$T/vf/$(ls "$T/vf" | sed -n 2p)"
+	rc1=0; JOS_THREADS=1 $RUNNER "$JOS_BIN" verify --trust "$T/pki/ca.pem" "$@" >"$T/v1.out" 2>&1 || rc1=$?
+	rc3=0; JOS_THREADS=3 $RUNNER "$JOS_BIN" verify --trust "$T/pki/ca.pem" "$@" >"$T/v3.out" 2>&1 || rc3=$?
+	if [ "$rc1" = 2 ] && [ "$rc3" = 2 ] && cmp -s "$T/v1.out" "$T/v3.out" &&
+	   [ "$(grep -c ': FAILED' "$T/v3.out")" = 2 ] && grep -q "^$T/vf/$f: FAILED" "$T/v3.out"; then
+		ok "verify on 3 threads: same report and exit code as on one ($# files, 2 failures)"
+	else
+		bad "verify threads: exit $rc1/$rc3, $(diff "$T/v1.out" "$T/v3.out" | head -3) $(grep FAILED "$T/v3.out" | head -3)"
+	fi
+fi
+
 # EC: random signatures; the rest must be identical, and everything must verify
 strip_sig() { sed -e '/<ds:SignatureValue>/,/<\/ds:SignatureValue>/d' "$1"; }
 if settle ectree signer-ec JOS_SIGN_TREE=1 JOS_THREADS=1 && settle ecfast signer-ec JOS_THREADS=2; then
