@@ -5,8 +5,12 @@
  * unreadable trust file or DATA_DIR, a statement file that cannot be read).
  * The trust file is parsed once and the compiled schema and keys manager are reused
  * for every statement; with --data the dataset is loaded and settled once.
+ * With several files and processors (fmt_thread_count; JOS_THREADS=1 for one thread)
+ * statements are verified on worker threads, each with its own verifier, and the
+ * results printed in the order of the arguments, as soon as each is known.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +94,90 @@ static int compare_with_data(const recompute *r, const fmt_stmt *got, char *why,
 	return rc;
 }
 
+/* ---- one statement, and the workers ------------------------------------------ */
+
+typedef struct {
+	int rc;
+	bool done;
+	char why[sizeof(((jos_err *)0)->msg)];
+} vresult;
+
+typedef struct {
+	const char *const *paths;
+	size_t n;
+	const recompute *rec;
+	const char *trust;
+	vresult *res;
+	size_t next;
+	bool threaded;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} vpool;
+
+static void verify_one(vresult *out, fmt_verifier *v, const recompute *rec, const char *path)
+{
+	jos_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat sb;
+	int r;
+	char *why = out->why;
+	size_t wl = sizeof out->why;
+	jos_err_clear(&err);
+	why[0] = '\0';
+	if (stat(path, &sb) != 0) {
+		snprintf(why, wl, "cannot read: %s", strerror(errno));
+		r = JOS_EIO;
+	} else if (sb.st_size > (off_t)FMT_STMT_MAX_BYTES) {
+		snprintf(why, wl, "the file is larger than %zu MB: refused unread",
+			 FMT_STMT_MAX_BYTES >> 20);
+		r = JOS_EVERIFY;
+	} else if ((r = fmt_read_file(&buf, &len, path, FMT_STMT_MAX_BYTES, &err)) != JOS_OK) {
+		snprintf(why, wl, "%s", err.msg);
+	} else {
+		fmt_stmt st;
+		r = fmt_verify_buffer(&st, v, buf, len, &err);
+		if (r != JOS_OK)
+			snprintf(why, wl, "%s", err.msg);
+		else if (rec->ds)
+			r = compare_with_data(rec, &st, why, wl);
+		fmt_stmt_free(&st);
+	}
+	free(buf);
+	out->rc = r;
+}
+
+static void *verify_worker(void *arg)
+{
+	vpool *p = arg;
+	fmt_verifier *v = NULL;
+	jos_err err;
+	fmt_crypto_thread_init();
+	int orc = fmt_verifier_open(&v, p->trust, &err);   /* one per thread */
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n)
+			break;
+		vresult r;
+		memset(&r, 0, sizeof r);
+		if (orc != JOS_OK) {
+			r.rc = orc;
+			snprintf(r.why, sizeof r.why, "%s", err.msg);
+		} else {
+			verify_one(&r, v, p->rec, p->paths[i]);
+		}
+		r.done = true;
+		pthread_mutex_lock(&p->mu);
+		p->res[i] = r;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	fmt_verifier_free(v);
+	return NULL;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	cli_args a;
@@ -126,42 +214,53 @@ int cmd_verify(int argc, char **argv)
 		goto done;
 
 	bool failed = false, ioerr = false;
-	for (int i = 0; i < a.npos; i++) {
-		const char *path = a.pos[i];
-		char why[sizeof err.msg];
-		char *buf = NULL;
-		size_t len = 0;
-		struct stat sb;
-		int r;
-		why[0] = '\0';
-		if (stat(path, &sb) != 0) {
-			snprintf(why, sizeof why, "cannot read: %s", strerror(errno));
-			r = JOS_EIO;
-		} else if (sb.st_size > (off_t)FMT_STMT_MAX_BYTES) {
-			snprintf(why, sizeof why, "the file is larger than %zu MB: refused unread",
-				 FMT_STMT_MAX_BYTES >> 20);
-			r = JOS_EVERIFY;
-		} else if ((r = fmt_read_file(&buf, &len, path, FMT_STMT_MAX_BYTES, &err)) != JOS_OK) {
-			snprintf(why, sizeof why, "%s", err.msg);
+	vpool p;
+	memset(&p, 0, sizeof p);
+	p.paths = (const char *const *)a.pos;
+	p.n = (size_t)a.npos;
+	p.rec = &rec;
+	p.trust = a.val[OPT_TRUST];
+	p.res = calloc(p.n, sizeof *p.res);
+	if (!p.res) {
+		rc = JOS_ENOMEM;
+		goto done;
+	}
+	pthread_t tid[FMT_MAX_THREADS];
+	int nt = 0, want = fmt_thread_count();
+	if (want > 1 && p.n > 1) {
+		pthread_mutex_init(&p.mu, NULL);
+		pthread_cond_init(&p.cv, NULL);
+		p.threaded = true;
+		for (; nt < want && (size_t)nt < p.n; nt++)
+			if (pthread_create(&tid[nt], NULL, verify_worker, &p) != 0)
+				break;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		vresult *r = &p.res[i];
+		if (nt == 0) {
+			verify_one(r, v, &rec, p.paths[i]);
 		} else {
-			fmt_stmt st;
-			r = fmt_verify_buffer(&st, v, buf, len, &err);
-			if (r != JOS_OK)
-				snprintf(why, sizeof why, "%s", err.msg);
-			else if (rec.ds)
-				r = compare_with_data(&rec, &st, why, sizeof why);
-			fmt_stmt_free(&st);
+			pthread_mutex_lock(&p.mu);
+			while (!r->done)
+				pthread_cond_wait(&p.cv, &p.mu);
+			pthread_mutex_unlock(&p.mu);
 		}
-		free(buf);
-		if (r == JOS_OK) {
-			printf("%s: OK\n", path);
+		if (r->rc == JOS_OK) {
+			printf("%s: OK\n", p.paths[i]);
 		} else {
-			printf("%s: FAILED: %s\n", path, why);
+			printf("%s: FAILED: %s\n", p.paths[i], r->why);
 			failed = true;
-			if (r != JOS_EVERIFY && r != JOS_EINVALID)
+			if (r->rc != JOS_EVERIFY && r->rc != JOS_EINVALID)
 				ioerr = true;
 		}
 	}
+	for (int t = 0; t < nt; t++)
+		pthread_join(tid[t], NULL);
+	if (p.threaded) {
+		pthread_cond_destroy(&p.cv);
+		pthread_mutex_destroy(&p.mu);
+	}
+	free(p.res);
 	fflush(stdout);
 	rc = ioerr ? JOS_EIO : failed ? JOS_EVERIFY : JOS_OK;
 done:

@@ -21,6 +21,7 @@
 #include "formats/formats.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -224,6 +225,37 @@ typedef struct {
 	size_t head, n;
 } pupil_pipe;
 
+/* ---- pupil ids on a second core ---------------------------------------------------
+ * With two threads (fmt_thread_count), the ids go to a helper thread that runs them
+ * through the same pipe in row order, so the dense numbers are those of one thread. The
+ * reader copies each kept row's id into a batch and hands full batches over (HB_N in
+ * flight at most). The helper writes only the .pupil of rows already handed over, and
+ * ds->enrol is grown only after the helper has caught up (hand_drain), so nothing it
+ * writes is moved under it. */
+#define HB_ROWS 16384
+#define HB_N 4
+
+typedef struct {
+	size_t n;
+	size_t row[HB_ROWS];
+	uint32_t off[HB_ROWS + 1];   /* id i is bytes[off[i], off[i + 1]) */
+	char *bytes;
+	size_t bcap;
+} hand_batch;
+
+typedef struct {
+	bool on;
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	hand_batch b[HB_N];
+	size_t given, taken;         /* batches handed over / interned */
+	size_t fill;                 /* rows in the batch being filled (reader only) */
+	bool idle;                   /* everything handed over is interned */
+	bool closing;
+	int rc;                      /* JOS_ENOMEM from the helper */
+} pupil_hand;
+
 /* ---- load context ----------------------------------------------------------------- */
 
 typedef struct {
@@ -245,6 +277,7 @@ typedef struct {
 	bool costs_ok;
 	strtab pupils;                 /* pupil ids -> dense numbers; freed after loading */
 	pupil_pipe pipe;
+	pupil_hand hand;
 	strtab cats;                   /* categories, lower-cased; id 0 = "" */
 	char *lower;                   /* scratch for lower-casing a category */
 	size_t lower_cap;
@@ -760,6 +793,141 @@ static int pupil_push(load_ctx *L, const char *s, size_t n, size_t row)
 	return JOS_OK;
 }
 
+static void *hand_main(void *arg)
+{
+	load_ctx *L = arg;
+	pupil_hand *h = &L->hand;
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		if (h->taken < h->given) {
+			hand_batch *b = &h->b[h->taken % HB_N];
+			bool ok = h->rc == JOS_OK;
+			pthread_mutex_unlock(&h->mu);
+			for (size_t i = 0; i < b->n && ok; i++)
+				ok = pupil_push(L, b->bytes + b->off[i], b->off[i + 1] - b->off[i],
+						b->row[i]) == JOS_OK;
+			pthread_mutex_lock(&h->mu);
+			if (!ok)
+				h->rc = JOS_ENOMEM;
+			h->taken++;
+			pthread_cond_broadcast(&h->cv);
+			continue;
+		}
+		if (!h->idle) {
+			bool ok = h->rc == JOS_OK;
+			pthread_mutex_unlock(&h->mu);
+			ok = ok && pupil_flush(L) == JOS_OK;
+			pthread_mutex_lock(&h->mu);
+			if (!ok)
+				h->rc = JOS_ENOMEM;
+			if (h->taken == h->given)
+				h->idle = true;
+			pthread_cond_broadcast(&h->cv);
+			continue;
+		}
+		if (h->closing)
+			break;
+		pthread_cond_wait(&h->cv, &h->mu);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static void hand_start(load_ctx *L)
+{
+	pupil_hand *h = &L->hand;
+	memset(h, 0, sizeof *h);
+	h->idle = true;
+	if (fmt_thread_count() < 2)
+		return;
+	if (pthread_mutex_init(&h->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&h->cv, NULL) != 0) {
+		pthread_mutex_destroy(&h->mu);
+		return;
+	}
+	if (pthread_create(&h->tid, NULL, hand_main, L) != 0) {
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+		return;
+	}
+	h->on = true;
+}
+
+/* Hands the batch being filled over, if it has rows; returns the helper's error. */
+static int hand_submit(pupil_hand *h)
+{
+	pthread_mutex_lock(&h->mu);
+	if (h->fill) {
+		h->b[h->given % HB_N].n = h->fill;
+		h->fill = 0;
+		h->given++;
+		h->idle = false;
+		pthread_cond_broadcast(&h->cv);
+	}
+	int rc = h->rc;
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+/* Waits until every id handed over is interned. */
+static void hand_drain(pupil_hand *h)
+{
+	(void)hand_submit(h);
+	pthread_mutex_lock(&h->mu);
+	while (!h->idle)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static int hand_add(pupil_hand *h, const char *s, size_t n, size_t row)
+{
+	hand_batch *b = &h->b[h->given % HB_N];
+	if (h->fill == 0) {   /* a new batch: wait until the helper is done with this slot */
+		pthread_mutex_lock(&h->mu);
+		while (h->given - h->taken >= HB_N)
+			pthread_cond_wait(&h->cv, &h->mu);
+		pthread_mutex_unlock(&h->mu);
+		b->off[0] = 0;
+	}
+	size_t used = b->off[h->fill];
+	if (n > UINT32_MAX / 2 || used + n > UINT32_MAX / 2)
+		return JOS_ENOMEM;
+	if (used + n > b->bcap) {
+		size_t cap = b->bcap ? b->bcap : (size_t)HB_ROWS * 16;
+		while (cap < used + n)
+			cap *= 2;
+		char *nb = realloc(b->bytes, cap);
+		if (!nb)
+			return JOS_ENOMEM;
+		b->bytes = nb;
+		b->bcap = cap;
+	}
+	memcpy(b->bytes + used, s, n);
+	b->row[h->fill] = row;
+	b->off[++h->fill] = (uint32_t)(used + n);
+	return h->fill == HB_ROWS ? hand_submit(h) : JOS_OK;
+}
+
+/* Stops the helper (after it has interned everything); returns its error, if any. */
+static int hand_stop(pupil_hand *h)
+{
+	if (!h->on)
+		return JOS_OK;
+	hand_drain(h);
+	pthread_mutex_lock(&h->mu);
+	h->closing = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->tid, NULL);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+	for (int i = 0; i < HB_N; i++)
+		free(h->b[i].bytes);
+	h->on = false;
+	return h->rc;
+}
+
 static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_ENROL;
@@ -802,13 +970,17 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		return;
 	}
 	jos_dataset *ds = L->ds;
-	if (ds->nenrol == L->cap_enrol &&
-	    jos_grow((void **)&ds->enrol, &L->cap_enrol, ds->nenrol + 1, sizeof *ds->enrol)) {
-		L->fatal = JOS_ENOMEM;
-		return;
+	if (ds->nenrol == L->cap_enrol) {
+		if (L->hand.on)
+			hand_drain(&L->hand);   /* the helper writes into ds->enrol */
+		if (jos_grow((void **)&ds->enrol, &L->cap_enrol, ds->nenrol + 1, sizeof *ds->enrol)) {
+			L->fatal = JOS_ENOMEM;
+			return;
+		}
 	}
 	ds->enrol[ds->nenrol++] = e;
-	if (pupil_push(L, fp->s, fp->n, ds->nenrol - 1) != JOS_OK)
+	if ((L->hand.on ? hand_add(&L->hand, fp->s, fp->n, ds->nenrol - 1)
+			: pupil_push(L, fp->s, fp->n, ds->nenrol - 1)) != JOS_OK)
 		L->fatal = JOS_ENOMEM;
 }
 
@@ -845,11 +1017,13 @@ static int load_enrolments(load_ctx *L)
 			advise_huge(t->off, t->offcap * sizeof *t->off);
 			advise_huge(t->buf, t->bcap);
 		}
+		hand_start(L);
 		rc = read_rows(L, c, idx, enrol_row);
 		fmt_csv_free(c);
+		int hrc = hand_stop(&L->hand);
 		if (rc)
 			return rc;
-		if (pupil_flush(L) != JOS_OK)
+		if (hrc != JOS_OK || pupil_flush(L) != JOS_OK)
 			return L->fatal = JOS_ENOMEM;
 	}
 	jos_dataset *ds = L->ds;
@@ -979,8 +1153,26 @@ static int load_settings(load_ctx *L)
 	return JOS_OK;
 }
 
+/* The InputDigest reads every file once more: on a second core it costs no time. */
+typedef struct {
+	const char *dir;
+	char hex[65];
+	jos_err err;
+	int rc;
+} digest_job;
+
+static void *digest_thread(void *arg)
+{
+	digest_job *j = arg;
+	j->rc = fmt_input_digest(j->hex, j->dir, &j->err);
+	return NULL;
+}
+
 int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 {
+	digest_job dj;
+	pthread_t dt;
+	bool digesting = false;
 	load_ctx *L = NULL;
 	jos_dataset *ds = NULL;
 	size_t before = errs->nerrors;
@@ -1003,6 +1195,11 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 	L->ds = ds;
 	L->errs = errs;
 	L->dir = dir;
+	memset(&dj, 0, sizeof dj);
+	dj.dir = dir;
+	jos_err_clear(&dj.err);
+	if (fmt_thread_count() > 1 && pthread_create(&dt, NULL, digest_thread, &dj) == 0)
+		digesting = true;
 	memset(L->muni_idx, 0xff, sizeof L->muni_idx);   /* -1 */
 
 	if ((rc = load_settings(L)) || (rc = load_munis(L)) || (rc = load_schools(L)) ||
@@ -1013,14 +1210,21 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 		rc = JOS_ENOMEM;
 		goto done;
 	}
-	jos_err err;
-	jos_err_clear(&err);
-	if ((rc = fmt_input_digest(ds->input_digest, dir, &err)) != JOS_OK) {
-		jos_errlist_add_err(errs, &err);
+	if (digesting) {
+		pthread_join(dt, NULL);
+		digesting = false;
+	} else {
+		dj.rc = fmt_input_digest(dj.hex, dir, &dj.err);
+	}
+	if ((rc = dj.rc) != JOS_OK) {
+		jos_errlist_add_err(errs, &dj.err);
 		goto done;
 	}
+	memcpy(ds->input_digest, dj.hex, sizeof dj.hex);
 	rc = errs->nerrors > before ? JOS_EINVALID : JOS_OK;
 done:
+	if (digesting)
+		pthread_join(dt, NULL);
 	if (rc == JOS_ENOMEM && errs->nerrors == before)
 		jos_errlist_add(errs, JOS_SEV_ERROR, "", 0, "out of memory");
 	if (L) {

@@ -142,6 +142,9 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 /* Unsigned XML (namespace urn:jos-settle:statement:1), ready for fmt_sign. The caller
  * frees with xmlFreeDoc; declared as void* to keep libxml2 out of this header. */
 int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);
+/* The spellings of a key method ("prorata") and a status ("capped") in a statement. */
+const char *fmt_stmt_method_name(key_method m);
+const char *fmt_stmt_status_name(jos_status s);
 /* Reads the content of a statement document (already verified). */
 int fmt_stmt_from_xml(fmt_stmt *out, void *doc, jos_err *err);
 /* First difference in words a finance officer understands; 0 when equal. */
@@ -161,6 +164,8 @@ int fmt_schema_validate(fmt_schema *s, void *doc, jos_err *err);
 /* ---- signing and verification ------------------------------------------------- */
 int fmt_crypto_init(jos_err *err);     /* once, from main, before anything else */
 void fmt_crypto_shutdown(void);
+/* At the start of every worker thread that uses libxml2 or xmlsec (verify). */
+void fmt_crypto_thread_init(void);
 
 /* A signer loads its key once and signs any number of documents (one at a time);
  * likewise a verifier parses the trust file and compiles the schema once. Neither is
@@ -198,6 +203,24 @@ int fmt_sign(char **out, size_t *outlen, fmt_signer *s, void *doc, jos_err *err)
  * libxml2's C14N can lose output under memory pressure without an error and leave a
  * wrong digest or signature (found by tests/torture.sh). JOS_ECRYPTO when it fails. */
 int fmt_sign_check(fmt_signer *s, void *doc, jos_err *err);
+
+/* Threads the fast paths may use: JOS_THREADS when set (1: none besides the caller),
+ * else the online processors; 1..FMT_MAX_THREADS. */
+#define FMT_MAX_THREADS 8
+int fmt_thread_count(void);
+/* Statements signed and serialised in one go, byte for byte what fmt_stmt_to_xml +
+ * fmt_sign give, without building a tree when that is proven to give the same bytes
+ * (formats/sign_fast.c: a test statement is signed both ways at open; JOS_SIGN_TREE=1
+ * forces the tree). s is borrowed and must outlive the fmt_stmt_signer. Open from the
+ * main thread; fmt_stmt_sign may then run in several threads at once when
+ * fmt_stmt_signer_concurrent is true, else in one thread at a time. */
+typedef struct fmt_stmt_signer fmt_stmt_signer;
+int fmt_stmt_signer_open(fmt_stmt_signer **out, fmt_signer *s, jos_err *err);
+bool fmt_stmt_signer_fast(const fmt_stmt_signer *ss);
+bool fmt_stmt_signer_concurrent(const fmt_stmt_signer *ss);
+int fmt_stmt_sign(char **out, size_t *outlen, fmt_stmt_signer *ss, const fmt_stmt *st,
+		  jos_err *err);
+void fmt_stmt_signer_free(fmt_stmt_signer *ss);
 
 typedef struct fmt_verifier fmt_verifier;
 /* trust_path: PEM file with one or more CA certificates (each a trust anchor).

@@ -38,7 +38,7 @@
 /* ---- process set-up ------------------------------------------------------------- */
 
 static int crypto_users;
-static char last_xmlsec_error[256];
+static _Thread_local char last_xmlsec_error[256];   /* verify runs on several threads */
 
 /* xmlsec reports through a callback that prints to stderr by default; a statement
  * that fails verification is an answer, not noise, so keep the last message only. */
@@ -415,4 +415,17 @@ int fmt_sign_check(fmt_signer *s, void *vdoc, jos_err *err)
 				   "a statement just signed does not verify (out of memory?): %s",
 				   r < 0 ? fmt_xmlsec_last_error() : "wrong digest or signature");
 	return JOS_OK;
+}
+
+void *fmt_signer_xmlsec_key(fmt_signer *s)
+{
+	return s ? s->key : NULL;
+}
+
+/* libxml2 keeps its error handlers per thread: a worker thread that parses or
+ * verifies must silence them as fmt_crypto_init did for the main thread. */
+void fmt_crypto_thread_init(void)
+{
+	xmlSetGenericErrorFunc(NULL, libxml_quiet);
+	xmlSetStructuredErrorFunc(NULL, libxml_quiet_structured);
 }

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "engine/jos.h"
+#include "formats/formats.h"
 
 /* Key sources (sign_key.c). A key file is read whole after fstat shows it is a
  * regular file with no access for group or others (unless allow_insecure); *out is
@@ -36,6 +37,8 @@ int fmt_key_selftest(EVP_PKEY *pk, EVP_PKEY *pub, const char *what, jos_err *err
 int fmt_key_check(const EVP_PKEY *pk, bool *is_ec, char *why, size_t whylen);
 /* Appends the unsigned ds:Signature template to the root of doc (an xmlDocPtr). */
 int fmt_sign_template(void *doc, bool ec, void **out_signode, jos_err *err);
+/* The signer's xmlsec key (an xmlSecKeyPtr, borrowed), for formats/sign_fast.c. */
+void *fmt_signer_xmlsec_key(fmt_signer *s);
 /* The last message xmlsec reported (its callback is silenced by fmt_crypto_init). */
 const char *fmt_xmlsec_last_error(void);
 void fmt_xmlsec_clear_error(void);

@@ -28,7 +28,7 @@ const unsigned char *fmt_stmt_xsd(size_t *len)
 	return fmt_stmt_xsd_bytes;
 }
 
-static const char *method_name(key_method m)
+const char *fmt_stmt_method_name(key_method m)
 {
 	switch (m) {
 	case KEY_PRORATA: return "prorata";
@@ -38,7 +38,7 @@ static const char *method_name(key_method m)
 	return "?";
 }
 
-static const char *status_name(jos_status s)
+const char *fmt_stmt_status_name(jos_status s)
 {
 	switch (s) {
 	case JOS_STATUS_IN_REGION: return "in_region";
@@ -215,7 +215,7 @@ int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err)
 	const jos_key *k = &st->key;
 	xmlNodePtr kn = add(&b, h, 2, "Key", NULL);
 	attr(&b, kn, "id", k->id ? k->id : "");
-	attr(&b, kn, "method", method_name(k->method));
+	attr(&b, kn, "method", fmt_stmt_method_name(k->method));
 	add(&b, kn, 3, "Measure", st->measure == JOS_MEASURE_HEADCOUNT ? "headcount" : "days");
 	if (st->measure == JOS_MEASURE_HEADCOUNT) {
 		jos_day_format(d1, st->count_date);
@@ -272,7 +272,7 @@ int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err)
 	xmlNodePtr t = add(&b, root, 1, "Totals", NULL);
 	add(&b, t, 2, "Gross", jos_cents_format(a, st->gross));
 	add(&b, t, 2, "Net", jos_cents_format(a, st->net));
-	add(&b, t, 2, "Status", status_name(st->status));
+	add(&b, t, 2, "Status", fmt_stmt_status_name(st->status));
 	close_el(&b, t, 1);
 	/* fmt_sign appends ds:Signature after a last newline */
 	indent(&b, root, 0);
@@ -723,7 +723,7 @@ static int cmp_key(const fmt_stmt *e, const fmt_stmt *g, char *why, size_t whyle
 	char a[JOS_FMT_BUF], b[JOS_FMT_BUF];
 	if (!str_eq(ek->id, gk->id) || ek->method != gk->method)
 		DIFF("the key is %s (%s) in the statement but %s (%s) in the data", gk->id ? gk->id : "",
-		     method_name(gk->method), ek->id ? ek->id : "", method_name(ek->method));
+		     fmt_stmt_method_name(gk->method), ek->id ? ek->id : "", fmt_stmt_method_name(ek->method));
 	if (e->measure != g->measure || (e->measure == JOS_MEASURE_HEADCOUNT && e->count_date != g->count_date))
 		DIFF("the measure (days or headcount on a count date) differs from the data's");
 	if (ek->min_pupils != gk->min_pupils)
@@ -818,8 +818,8 @@ int fmt_stmt_compare(const fmt_stmt *e, const fmt_stmt *g, char *why, size_t why
 	    cmp_cents(why, whylen, "", "Net", g->net, e->net))
 		return 1;
 	if (e->status != g->status)
-		DIFF("Status is %s in the statement but %s recomputed from the data", status_name(g->status),
-		     status_name(e->status));
+		DIFF("Status is %s in the statement but %s recomputed from the data", fmt_stmt_status_name(g->status),
+		     fmt_stmt_status_name(e->status));
 	if (strcmp(e->input_digest, g->input_digest) != 0)
 		DIFF("InputDigest differs: the statement was made from other input files than DATA_DIR "
 		     "(statement %.12s..., data %.12s...)", g->input_digest, e->input_digest);

@@ -560,6 +560,55 @@ static void test_fmt_dataset__pupil_numbers(void **state)
 	jos_errlist_free(&errs);
 }
 
+/* Pupil ids interned on a helper thread (JOS_THREADS=2) give the numbers, rows and
+ * problems of one thread: 60,000 short rows (more than the loader reserves from the
+ * file size, so the row array grows while the helper works), ids of 70 characters, ids
+ * seen again, and bad rows in between. */
+static void test_fmt_dataset__pupil_numbers_threads(void **state)
+{
+	jos_dataset *ds[2] = { NULL, NULL };
+	jos_errlist errs[2];
+	size_t cap = 62000 * 100, len = 0;
+	char *csv = malloc(cap);
+	int rc[2];
+	(void)state;
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 60000; k++) {
+		int p = (int)(((unsigned)k * 2654435761u) % 45000u);
+		const char *school = k % 997 == 5 ? "S9" : "S1";   /* unknown: an error */
+		if (p % 100 == 7)
+			len += (size_t)snprintf(csv + len, cap - len, "%070d,%s,0629,2025-08-01,,\n", p, school);
+		else
+			len += (size_t)snprintf(csv + len, cap - len, "%x,%s,0629,2025-08-01,,\n", p, school);
+	}
+	for (int t = 0; t < 2; t++) {
+		setenv("JOS_THREADS", t ? "2" : "1", 1);
+		rc[t] = load(&ds[t], &errs[t], "enrolments.csv", csv);
+	}
+	unsetenv("JOS_THREADS");
+	free(csv);
+	assert_int_equal(rc[0], rc[1]);
+	assert_non_null(ds[0]);
+	assert_non_null(ds[1]);
+	assert_true(ds[0]->nenrol > 50000);
+	assert_true(ds[0]->npupils > 30000);
+	assert_int_equal(ds[0]->nenrol, ds[1]->nenrol);
+	assert_int_equal(ds[0]->npupils, ds[1]->npupils);
+	assert_memory_equal(ds[0]->enrol, ds[1]->enrol, ds[0]->nenrol * sizeof *ds[0]->enrol);
+	assert_true(errs[0].nerrors > 50);
+	assert_int_equal(errs[0].nerrors, errs[1].nerrors);
+	assert_int_equal(errs[0].n, errs[1].n);
+	for (size_t i = 0; i < errs[0].n; i++) {
+		assert_int_equal(errs[0].items[i].line, errs[1].items[i].line);
+		assert_string_equal(errs[0].items[i].msg, errs[1].items[i].msg);
+	}
+	for (int t = 0; t < 2; t++) {
+		eng_dataset_free(ds[t]);
+		jos_errlist_free(&errs[t]);
+	}
+}
+
 static void test_fmt_dataset__not_a_directory(void **state)
 {
 	jos_dataset *ds = NULL;
@@ -619,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__agreement_empty_key),
 		cmocka_unit_test(test_fmt_dataset__every_problem_reported),
 		cmocka_unit_test(test_fmt_dataset__pupil_numbers),
+		cmocka_unit_test(test_fmt_dataset__pupil_numbers_threads),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
