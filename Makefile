@@ -99,13 +99,17 @@ $(BUILD)/gen: $(GEN_SRC) $(BUILD)/libjos.a
 	$(CC) $(CFLAGS) -o $@ $(GEN_SRC) $(BUILD)/libjos.a $(PKG_LIBS)
 
 # Unit tests (cmocka), then the end-to-end scripts tests/*.sh (each gets the binary's path).
+# Each prints a closing line "unit: N passed, N failed" counting test programs.
 unit: $(TEST_BIN)
-	@fail=0; for t in $(TEST_BIN); do \
-	  echo "== $$t"; $(RUNNER) $$t || fail=1; done; exit $$fail
+	@ok=0; fail=0; for t in $(TEST_BIN); do \
+	  echo "== $$t"; if $(RUNNER) $$t; then ok=$$((ok+1)); else fail=$$((fail+1)); fi; done; \
+	  echo "unit: $$ok passed, $$fail failed"; [ $$fail = 0 ]
 
 e2e: $(BIN)
-	@fail=0; for t in $(sort $(wildcard tests/*.sh)); do \
-	  echo "== $$t"; JOS_RUNNER="$(RUNNER)" JOS_BIN=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash $$t || fail=1; done; exit $$fail
+	@ok=0; fail=0; for t in $(sort $(wildcard tests/*.sh)); do \
+	  echo "== $$t"; if JOS_RUNNER="$(RUNNER)" JOS_BIN=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash $$t; \
+	  then ok=$$((ok+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
+	  echo "e2e: $$ok passed, $$fail failed"; [ $$fail = 0 ]
 
 test: deps
 	@$(MAKE) --no-print-directory all
