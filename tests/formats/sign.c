@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "formats/formats.h"
@@ -38,6 +39,53 @@ static void test_fmt_sign__rsa_enveloped_and_verifies(void **state)
 	fmt_verifier_free(v);
 	fmt_stmt_free(&st);
 	free(x);
+}
+
+/* fmt_sign_check must notice a KeyInfo certificate that is not the signer's: KeyInfo is
+ * outside what URI="" signs, so the signature alone still verifies (found by
+ * tests/torture.sh JOS_TORTURE_DEEP=1: a lost certificate under memory pressure). */
+static void test_fmt_sign__check_requires_signers_certificate(void **state)
+{
+	(void)state;
+	fmt_stmt st;
+	fmt_signer *s = NULL;
+	jos_err err;
+	size_t la, lb;
+	test_stmt_sample(&st);
+	char *a = test_sign_stmt(&la, &st, "signer"), *b = test_sign_stmt(&lb, &st, "signer-ec");
+	assert_int_equal(fmt_signer_open(&s, test_pki("signer.key"), test_pki("signer.pem"), NULL, &err), JOS_OK);
+	xmlDocPtr d = xmlReadMemory(a, (int)la, NULL, NULL, XML_PARSE_NONET);
+	assert_non_null(d);
+	assert_int_equal(fmt_sign_check(s, d, &err), JOS_OK);
+	xmlFreeDoc(d);
+	/* the EC signer's certificate put in place of the RSA signer's */
+	const char *tag = "<ds:X509Certificate>";
+	char *ca = strstr(a, tag), *cb = strstr(b, tag);
+	assert_non_null(ca);
+	assert_non_null(cb);
+	char *ea = strstr(ca, "</ds:X509Certificate>"), *eb = strstr(cb, "</ds:X509Certificate>");
+	size_t na = (size_t)(ea - ca), nb = (size_t)(eb - cb);
+	char *from = strndup(ca, na), *to = strndup(cb, nb);
+	char *forged = test_replace(a, from, to);
+	d = xmlReadMemory(forged, (int)strlen(forged), NULL, NULL, XML_PARSE_NONET);
+	assert_non_null(d);
+	assert_int_equal(fmt_sign_check(s, d, &err), JOS_ECRYPTO);
+	assert_non_null(strstr(err.msg, "signer's certificate"));
+	xmlFreeDoc(d);
+	/* and one without any certificate text */
+	char *empty = test_replace(a, from, tag);
+	d = xmlReadMemory(empty, (int)strlen(empty), NULL, NULL, XML_PARSE_NONET);
+	assert_non_null(d);
+	assert_int_equal(fmt_sign_check(s, d, &err), JOS_ECRYPTO);
+	xmlFreeDoc(d);
+	free(empty);
+	free(forged);
+	free(from);
+	free(to);
+	fmt_signer_free(s);
+	free(a);
+	free(b);
+	fmt_stmt_free(&st);
 }
 
 static void test_fmt_sign__rsa_byte_identical(void **state)
@@ -167,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_sign__rsa_enveloped_and_verifies),
 		cmocka_unit_test(test_fmt_sign__rsa_byte_identical),
+		cmocka_unit_test(test_fmt_sign__check_requires_signers_certificate),
 		cmocka_unit_test(test_fmt_sign__ecdsa_p256_verifies),
 		cmocka_unit_test(test_fmt_sign__encrypted_key_without_pass_fails_without_prompt),
 		cmocka_unit_test(test_fmt_sign__key_and_certificate_must_match),
