@@ -192,24 +192,6 @@ static void test_fmt_sign__many_statements_one_key(void **state)
 	fmt_stmt_free(&st);
 }
 
-static int setup(void **state)
-{
-	jos_err err;
-	(void)state;
-	if (fmt_crypto_init(&err) != JOS_OK)
-		return -1;
-	test_pki_make();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	test_pki_remove();
-	fmt_crypto_shutdown();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,5 +204,5 @@ int main(void)
 		cmocka_unit_test(test_fmt_sign__weak_or_missing_keys_refused),
 		cmocka_unit_test(test_fmt_sign__many_statements_one_key),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_crypto_pki_setup, test_crypto_pki_teardown);
 }

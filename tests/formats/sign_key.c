@@ -286,24 +286,6 @@ static void test_fmt_sign_key__selftest_signs_and_verifies(void **state)
 	X509_free(att);
 }
 
-static int setup(void **state)
-{
-	jos_err err;
-	(void)state;
-	if (fmt_crypto_init(&err) != JOS_OK)
-		return -1;
-	test_pki_make();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	test_pki_remove();
-	fmt_crypto_shutdown();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,5 +301,5 @@ int main(void)
 		cmocka_unit_test(test_fmt_sign_key__pkcs11_unreachable_token_fails),
 		cmocka_unit_test(test_fmt_sign_key__selftest_signs_and_verifies),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_crypto_pki_setup, test_crypto_pki_teardown);
 }

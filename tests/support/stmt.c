@@ -96,6 +96,24 @@ void test_pki_remove(void)
 	pki_dir[0] = '\0';
 }
 
+int test_crypto_pki_setup(void **state)
+{
+	jos_err err;
+	(void)state;
+	if (fmt_crypto_init(&err) != JOS_OK)
+		return -1;
+	test_pki_make();
+	return 0;
+}
+
+int test_crypto_pki_teardown(void **state)
+{
+	(void)state;
+	test_pki_remove();
+	fmt_crypto_shutdown();
+	return 0;
+}
+
 const char *test_pki(const char *name)
 {
 	static char buf[8][256];

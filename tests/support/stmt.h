@@ -16,6 +16,10 @@ void test_stmt_sample(fmt_stmt *st);
 /* Makes the PKI in a fresh temporary folder; returns its path (static buffer). */
 const char *test_pki_make(void);
 void test_pki_remove(void);
+/* cmocka group setup/teardown: crypto initialised once and a fresh PKI, then both
+ * undone (for test files that need nothing else). */
+int test_crypto_pki_setup(void **state);
+int test_crypto_pki_teardown(void **state);
 /* "DIR/name" in a static rotating buffer. */
 const char *test_pki(const char *name);
 /* The sample (or st) signed by key/cert of the PKI ("signer" -> signer.key, signer.pem). */
