@@ -52,11 +52,8 @@ static void applied_free(applied *a)
 static jos_cents amount_of(const applied *a, const jos_dataset *ds, const char *school,
 			   const char *code)
 {
-	int s = eng_school_find(ds, school), mu = eng_muni_find(ds, code);
-	for (uint32_t i = a->m->school_first[s]; i < a->m->school_first[s + 1]; i++)
-		if (a->m->cells[i].muni == mu)
-			return a->r->amount[i];
-	return -1;
+	long i = dsb_cell(ds, a->m, school, code);
+	return i < 0 ? -1 : a->r->amount[i];
 }
 
 static void test_eng_key_apply__threshold(void **state)

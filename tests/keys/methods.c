@@ -49,11 +49,8 @@ static void run_free(run_t *r)
 static jos_cents g_of(const run_t *r, const jos_dataset *ds, const char *school,
 		      const char *code)
 {
-	int s = eng_school_find(ds, school), mu = eng_muni_find(ds, code);
-	for (uint32_t i = r->m->school_first[s]; i < r->m->school_first[s + 1]; i++)
-		if (r->m->cells[i].muni == mu)
-			return r->g[i];
-	return -1;
+	long i = dsb_cell(ds, r->m, school, code);
+	return i < 0 ? -1 : r->g[i];
 }
 
 static jos_dataset *base(void)

@@ -188,3 +188,14 @@ void dsb_agree(jos_dataset *ds, const char *code4, const char *key_id, const cha
 	a->line = (uint32_t)ds->nagreements + 2;
 	ds->muni_agreement[m] = (int)ds->nagreements++;
 }
+
+long dsb_cell(const jos_dataset *ds, const eng_measures *m, const char *school, const char *code4)
+{
+	int s = eng_school_find(ds, school), mu = eng_muni_find(ds, code4);
+	if (s < 0 || mu < 0)
+		return -1;
+	for (uint32_t i = m->school_first[s]; i < m->school_first[s + 1]; i++)
+		if (m->cells[i].muni == mu)
+			return (long)i;
+	return -1;
+}

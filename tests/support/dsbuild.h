@@ -29,5 +29,7 @@ int dsb_key(jos_dataset *ds, const char *id, const char *method);
 void dsb_param(jos_dataset *ds, const char *key_id, const char *name, const char *value);
 /* Agreements in municipality order. reference NULL: none. */
 void dsb_agree(jos_dataset *ds, const char *code4, const char *key_id, const char *reference);
+/* Index of the (school id, municipality code) cell in m, or -1 when there is none. */
+long dsb_cell(const jos_dataset *ds, const eng_measures *m, const char *school, const char *code4);
 
 #endif
