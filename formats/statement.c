@@ -50,19 +50,6 @@ const char *fmt_stmt_status_name(jos_status s)
 	return "?";
 }
 
-/* jos_key owns its members (keys.h); freed here so this file needs nothing of keys/. */
-static void key_members_free(jos_key *k)
-{
-	free(k->id);
-	for (size_t i = 0; i < k->nweights; i++)
-		free(k->weights[i].category);
-	free(k->weights);
-	for (size_t i = 0; i < k->ntariffs; i++)
-		free(k->tariffs[i].type);
-	free(k->tariffs);
-	memset(k, 0, sizeof *k);
-}
-
 void fmt_stmt_free(fmt_stmt *st)
 {
 	if (!st)
@@ -79,7 +66,7 @@ void fmt_stmt_free(fmt_stmt *st)
 		free(st->lines[i].type);
 	}
 	free(st->lines);
-	key_members_free(&st->key);
+	key_free(&st->key);
 	memset(st, 0, sizeof *st);
 	st->payment_days = -1;
 }
