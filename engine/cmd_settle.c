@@ -278,6 +278,7 @@ int cmd_settle(int argc, char **argv)
 		goto fail;
 	}
 
+	fmt_phase("start");
 	rc = fmt_dataset_load(&ds, a.pos[0], &problems);
 	if (rc != JOS_OK || problems.nerrors) {
 		cli_print_problems(stderr, &problems, 100);
@@ -288,6 +289,7 @@ int cmd_settle(int argc, char **argv)
 	if ((rc = eng_settle(&s, ds, &problems, &err)) != JOS_OK)
 		goto fail;
 	cli_print_problems(stderr, &problems, 100); /* warnings */
+	fmt_phase("measures and settlement");
 
 	if ((rc = fmt_crypto_init(&err)) != JOS_OK)
 		goto fail;
@@ -301,14 +303,18 @@ int cmd_settle(int argc, char **argv)
 
 	if ((rc = fmt_outdir_begin(&od, a.val[OPT_OUTPUT], &err)) != JOS_OK)
 		goto fail;
+	fmt_phase("open signer and OUT_DIR");
 	if ((rc = write_statements(od, ds, s, signer, &err)) != JOS_OK)
 		goto fail;
+	fmt_phase("statements");
 	if ((rc = fmt_summary_csv(&summary, &summary_len, ds, s, &err)) != JOS_OK)
 		goto fail;
 	if ((rc = fmt_outdir_write(od, "summary.csv", summary, summary_len, &err)) != JOS_OK)
 		goto fail;
+	fmt_phase("summary.csv");
 	if ((rc = fmt_outdir_commit(od, &err)) != JOS_OK)
 		goto fail;
+	fmt_phase("commit OUT_DIR");
 	goto done;
 fail:
 	cli_print_err(stderr, &err);

@@ -1203,9 +1203,16 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 	memset(L->muni_idx, 0xff, sizeof L->muni_idx);   /* -1 */
 
 	if ((rc = load_settings(L)) || (rc = load_munis(L)) || (rc = load_schools(L)) ||
-	    (rc = load_costs(L)) || (rc = load_enrolments(L)) || (rc = load_agreements(L)))
+	    (rc = load_costs(L)))
+		goto done;
+	fmt_phase("load: small files");
+	if ((rc = load_enrolments(L)))
+		goto done;
+	fmt_phase("load: enrolments");
+	if ((rc = load_agreements(L)))
 		goto done;
 	eng_dataset_validate(ds, errs);
+	fmt_phase("validate");
 	if (errs->oom) { /* out of memory, not invalid data (exit 2, not 1) */
 		rc = JOS_ENOMEM;
 		goto done;
@@ -1213,6 +1220,7 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 	if (digesting) {
 		pthread_join(dt, NULL);
 		digesting = false;
+		fmt_phase("wait for InputDigest");
 	} else {
 		dj.rc = fmt_input_digest(dj.hex, dir, &dj.err);
 	}

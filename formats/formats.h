@@ -208,6 +208,8 @@ int fmt_sign_check(fmt_signer *s, void *doc, jos_err *err);
  * else the online processors; 1..FMT_MAX_THREADS. */
 #define FMT_MAX_THREADS 8
 int fmt_thread_count(void);
+/* JOS_TIMES=1: prints "time: NAME  wall since the previous call" to stderr. */
+void fmt_phase(const char *name);
 /* Statements signed and serialised in one go, byte for byte what fmt_stmt_to_xml +
  * fmt_sign give, without building a tree when that is proven to give the same bytes
  * (formats/sign_fast.c: a test statement is signed both ways at open; JOS_SIGN_TREE=1
