@@ -42,6 +42,7 @@ struct fmt_csv {
 	char *file;             /* name printed in problems */
 	char *buf;              /* cap + 1 bytes; buf[len] is a NUL sentinel */
 	size_t cap, len, pos;   /* [pos, len) is not consumed yet */
+	uint64_t base;          /* file offset of buf[0] */
 	bool eof;
 	uint32_t line;          /* physical line at pos */
 	char sep;
@@ -98,6 +99,7 @@ static int refill(fmt_csv *c, jos_errlist *errs)
 	if (c->pos > 0) {
 		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
 		c->len -= c->pos;
+		c->base += c->pos;
 		c->pos = 0;
 	}
 	if (c->len == c->cap) {
@@ -648,6 +650,35 @@ int fmt_csv_open_mem(fmt_csv **out, const char *buf, size_t len, const char *fil
 	c->cap = c->len = len;
 	c->eof = true;
 	return open_common(out, c, file, errs);
+}
+
+uint64_t fmt_csv_offset(const fmt_csv *c)
+{
+	return c->base + c->pos;
+}
+
+uint32_t fmt_csv_line(const fmt_csv *c)
+{
+	return c->line;
+}
+
+int fmt_csv_seek(fmt_csv *c, uint64_t offset, uint32_t line)
+{
+	if (c->fd < 0) {   /* the whole file is in buf */
+		if (offset > c->len)
+			return JOS_EIO;
+		c->pos = (size_t)offset;
+		c->line = line;
+		return JOS_OK;
+	}
+	if (offset > (uint64_t)INT64_MAX || lseek(c->fd, (off_t)offset, SEEK_SET) < 0)
+		return JOS_EIO;
+	c->base = offset;
+	c->pos = c->len = 0;
+	c->buf[0] = '\0';
+	c->eof = false;
+	c->line = line;
+	return JOS_OK;
 }
 
 void fmt_csv_free(fmt_csv *c)

@@ -19,13 +19,16 @@
  * is freed before returning: the model never keeps a pupil id.
  */
 #include "formats/formats.h"
+#include "formats/pupils_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define F_SETTINGS "settlement.ini"
 #define F_MUNIS "municipalities.csv"
@@ -82,39 +85,13 @@ static void strtab_free(strtab *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Big arrays filled once from start to end (rows, pupil ids) fault in one 4 KiB page at
- * a time, which is slow under virtualisation: ask for huge pages on their 2 MiB-aligned
- * middle part. A hint only; nothing depends on it. */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-	uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
-	if (p && b > a)
-		madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)bytes;
-#endif
-}
-
-/* A zeroed slot array. Big ones (the pupil table: 32 MB at 2.5 M rows) are probed at
- * random, one cache and TLB miss per row: ask for huge pages where the system has them. */
+/* A zeroed slot array (huge pages for big ones: they are probed at random). */
 static uint64_t *slots_alloc(size_t nslots)
 {
-	size_t bytes = nslots * sizeof(uint64_t);
-#ifdef MADV_HUGEPAGE
-	if (bytes >= ((size_t)4 << 20)) {
-		void *p = NULL;
-		if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
-			return NULL;
-		madvise(p, bytes, MADV_HUGEPAGE);
-		memset(p, 0, bytes);
-		return p;
-	}
-#endif
-	return calloc(nslots, sizeof(uint64_t));
+	uint64_t *p = fmt_alloc_huge(nslots * sizeof(uint64_t));
+	if (p)
+		memset(p, 0, nslots * sizeof(uint64_t));
+	return p;
 }
 
 static int strtab_rehash(strtab *t, size_t nslots)
@@ -158,17 +135,6 @@ static int64_t strtab_find(const strtab *t, const char *s, size_t n)
 	}
 }
 
-/* Sizes the table for about `expect` strings up front (no rehash while loading). */
-static int strtab_reserve(strtab *t, size_t expect)
-{
-	size_t nslots = 1024;
-	while (nslots / 4 * 3 < expect && nslots < ((size_t)1 << 31))
-		nslots *= 2;
-	if (t->slots && nslots <= t->mask + 1)
-		return JOS_OK;
-	return strtab_rehash(t, nslots);
-}
-
 /* Interns [s, s+n) whose str_hash is h: 1 = new id, 0 = known, <0 = JOS_ENOMEM (or
  * too much text). */
 static int strtab_intern_h(strtab *t, const char *s, size_t n, uint32_t h, uint32_t *id)
@@ -207,55 +173,6 @@ static int strtab_intern(strtab *t, const char *s, size_t n, uint32_t *id)
 	return strtab_intern_h(t, s, n, str_hash(s, n), id);
 }
 
-/* ---- pupil ids: interned a few rows late -----------------------------------------------
- * The pupil table is far bigger than the caches and every probe lands at random, so
- * each row would wait for memory. Instead a row's slot is prefetched when the row is
- * read and the id interned PIPE rows later, when the slot has arrived. The ids wait in
- * a small ring (copied: the CSV fields do not outlive the row); dense numbers are still
- * given in row order. */
-#define PIPE 16
-#define PRESIZE_MAX ((size_t)3 << 20)   /* rows reserved at most from the file size */
-#define PIPE_ID_MAX 64   /* longer ids are interned at once */
-
-typedef struct {
-	char id[PIPE][PIPE_ID_MAX];
-	uint8_t len[PIPE];
-	uint32_t hash[PIPE];
-	size_t row[PIPE];    /* index into ds->enrol */
-	size_t head, n;
-} pupil_pipe;
-
-/* ---- pupil ids on a second core ---------------------------------------------------
- * With two threads (fmt_thread_count), the ids go to a helper thread that runs them
- * through the same pipe in row order, so the dense numbers are those of one thread. The
- * reader copies each kept row's id into a batch and hands full batches over (HB_N in
- * flight at most). The helper writes only the .pupil of rows already handed over, and
- * ds->enrol is grown only after the helper has caught up (hand_drain), so nothing it
- * writes is moved under it. */
-#define HB_ROWS 16384
-#define HB_N 4
-
-typedef struct {
-	size_t n;
-	size_t row[HB_ROWS];
-	uint32_t off[HB_ROWS + 1];   /* id i is bytes[off[i], off[i + 1]) */
-	char *bytes;
-	size_t bcap;
-} hand_batch;
-
-typedef struct {
-	bool on;
-	pthread_t tid;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	hand_batch b[HB_N];
-	size_t given, taken;         /* batches handed over / interned */
-	size_t fill;                 /* rows in the batch being filled (reader only) */
-	bool idle;                   /* everything handed over is interned */
-	bool closing;
-	int rc;                      /* JOS_ENOMEM from the helper */
-} pupil_hand;
-
 /* ---- load context ----------------------------------------------------------------- */
 
 typedef struct {
@@ -275,15 +192,13 @@ typedef struct {
 	size_t school_cap;
 
 	bool costs_ok;
-	strtab pupils;                 /* pupil ids -> dense numbers; freed after loading */
-	pupil_pipe pipe;
-	pupil_hand hand;
+	struct enrol_chunk *chunk;     /* where enrolment rows go */
 	strtab cats;                   /* categories, lower-cased; id 0 = "" */
 	char *lower;                   /* scratch for lower-casing a category */
 	size_t lower_cap;
 
 	uint32_t agree_line[NCODES];   /* first agreement line per code */
-	size_t cap_munis, cap_schools, cap_enrol, cap_agree;
+	size_t cap_munis, cap_schools, cap_agree;
 } load_ctx;
 
 static void add(load_ctx *L, const char *file, uint32_t line, const char *fmt, ...)
@@ -748,190 +663,37 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 	return JOS_OK;
 }
 
-/* Interns the oldest waiting pupil id into its row. */
-static int pupil_pop(load_ctx *L)
-{
-	pupil_pipe *p = &L->pipe;
-	size_t k = p->head;
-	if (strtab_intern_h(&L->pupils, p->id[k], p->len[k], p->hash[k],
-			    &L->ds->enrol[p->row[k]].pupil) < 0)
-		return JOS_ENOMEM;
-	p->head = (k + 1) % PIPE;
-	p->n--;
-	return JOS_OK;
-}
+#define PRESIZE_MAX ((size_t)3 << 20)   /* rows reserved at most from the file size */
 
-static int pupil_flush(load_ctx *L)
-{
-	while (L->pipe.n)
-		if (pupil_pop(L) != JOS_OK)
-			return JOS_ENOMEM;
-	return JOS_OK;
-}
+/* ---- enrolments.csv: read in parts on every core ------------------------------------
+ * The file is cut into one part per thread at line starts; each part is read by its own
+ * reader into its own rows, pupil keys (formats/pupils.c) and categories, with its own
+ * copy of the load context. Where a part starts is a guess (a quoted field may hold a
+ * newline), so it is checked: part k-1's reader must stop exactly where part k began.
+ * Any problem at all in any part (a bad value, a wrong guess, out of memory) throws
+ * the parts away and the file is read again in one part, which reports every problem
+ * as always: the parts only ever serve valid files, and give the same rows, lines and
+ * categories. Lines of part k are counted from 1 and shifted once part k-1 is known. */
 
-static int pupil_push(load_ctx *L, const char *s, size_t n, size_t row)
-{
-	pupil_pipe *p = &L->pipe;
-	uint32_t h = str_hash(s, n);
-	if (n > PIPE_ID_MAX) {   /* rare: keep the order by draining first */
-		if (pupil_flush(L) != JOS_OK)
-			return JOS_ENOMEM;
-		return strtab_intern_h(&L->pupils, s, n, h, &L->ds->enrol[row].pupil) < 0
-			       ? JOS_ENOMEM : JOS_OK;
-	}
-	if (p->n == PIPE && pupil_pop(L) != JOS_OK)
-		return JOS_ENOMEM;
-	/* the table may still grow (rehash) before this id's turn: the prefetch is a hint */
-	if (L->pupils.slots)
-		JOS_PREFETCH(&L->pupils.slots[h & L->pupils.mask]);
-	size_t k = (p->head + p->n) % PIPE;
-	memcpy(p->id[k], s, n);
-	p->len[k] = (uint8_t)n;
-	p->hash[k] = h;
-	p->row[k] = row;
-	p->n++;
-	return JOS_OK;
-}
-
-static void *hand_main(void *arg)
-{
-	load_ctx *L = arg;
-	pupil_hand *h = &L->hand;
-	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		if (h->taken < h->given) {
-			hand_batch *b = &h->b[h->taken % HB_N];
-			bool ok = h->rc == JOS_OK;
-			pthread_mutex_unlock(&h->mu);
-			for (size_t i = 0; i < b->n && ok; i++)
-				ok = pupil_push(L, b->bytes + b->off[i], b->off[i + 1] - b->off[i],
-						b->row[i]) == JOS_OK;
-			pthread_mutex_lock(&h->mu);
-			if (!ok)
-				h->rc = JOS_ENOMEM;
-			h->taken++;
-			pthread_cond_broadcast(&h->cv);
-			continue;
-		}
-		if (!h->idle) {
-			bool ok = h->rc == JOS_OK;
-			pthread_mutex_unlock(&h->mu);
-			ok = ok && pupil_flush(L) == JOS_OK;
-			pthread_mutex_lock(&h->mu);
-			if (!ok)
-				h->rc = JOS_ENOMEM;
-			if (h->taken == h->given)
-				h->idle = true;
-			pthread_cond_broadcast(&h->cv);
-			continue;
-		}
-		if (h->closing)
-			break;
-		pthread_cond_wait(&h->cv, &h->mu);
-	}
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
-}
-
-static void hand_start(load_ctx *L)
-{
-	pupil_hand *h = &L->hand;
-	memset(h, 0, sizeof *h);
-	h->idle = true;
-	if (fmt_thread_count() < 2)
-		return;
-	if (pthread_mutex_init(&h->mu, NULL) != 0)
-		return;
-	if (pthread_cond_init(&h->cv, NULL) != 0) {
-		pthread_mutex_destroy(&h->mu);
-		return;
-	}
-	if (pthread_create(&h->tid, NULL, hand_main, L) != 0) {
-		pthread_cond_destroy(&h->cv);
-		pthread_mutex_destroy(&h->mu);
-		return;
-	}
-	h->on = true;
-}
-
-/* Hands the batch being filled over, if it has rows; returns the helper's error. */
-static int hand_submit(pupil_hand *h)
-{
-	pthread_mutex_lock(&h->mu);
-	if (h->fill) {
-		h->b[h->given % HB_N].n = h->fill;
-		h->fill = 0;
-		h->given++;
-		h->idle = false;
-		pthread_cond_broadcast(&h->cv);
-	}
-	int rc = h->rc;
-	pthread_mutex_unlock(&h->mu);
-	return rc;
-}
-
-/* Waits until every id handed over is interned. */
-static void hand_drain(pupil_hand *h)
-{
-	(void)hand_submit(h);
-	pthread_mutex_lock(&h->mu);
-	while (!h->idle)
-		pthread_cond_wait(&h->cv, &h->mu);
-	pthread_mutex_unlock(&h->mu);
-}
-
-static int hand_add(pupil_hand *h, const char *s, size_t n, size_t row)
-{
-	hand_batch *b = &h->b[h->given % HB_N];
-	if (h->fill == 0) {   /* a new batch: wait until the helper is done with this slot */
-		pthread_mutex_lock(&h->mu);
-		while (h->given - h->taken >= HB_N)
-			pthread_cond_wait(&h->cv, &h->mu);
-		pthread_mutex_unlock(&h->mu);
-		b->off[0] = 0;
-	}
-	size_t used = b->off[h->fill];
-	if (n > UINT32_MAX / 2 || used + n > UINT32_MAX / 2)
-		return JOS_ENOMEM;
-	if (used + n > b->bcap) {
-		size_t cap = b->bcap ? b->bcap : (size_t)HB_ROWS * 16;
-		while (cap < used + n)
-			cap *= 2;
-		char *nb = realloc(b->bytes, cap);
-		if (!nb)
-			return JOS_ENOMEM;
-		b->bytes = nb;
-		b->bcap = cap;
-	}
-	memcpy(b->bytes + used, s, n);
-	b->row[h->fill] = row;
-	b->off[++h->fill] = (uint32_t)(used + n);
-	return h->fill == HB_ROWS ? hand_submit(h) : JOS_OK;
-}
-
-/* Stops the helper (after it has interned everything); returns its error, if any. */
-static int hand_stop(pupil_hand *h)
-{
-	if (!h->on)
-		return JOS_OK;
-	hand_drain(h);
-	pthread_mutex_lock(&h->mu);
-	h->closing = true;
-	pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->tid, NULL);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
-	for (int i = 0; i < HB_N; i++)
-		free(h->b[i].bytes);
-	h->on = false;
-	return h->rc;
-}
+typedef struct enrol_chunk {
+	jos_enrolment *rows;
+	size_t n, cap;
+	fmt_pupil_chunk pupils;
+	fmt_csv *csv;
+	uint64_t end;           /* stop before a record that starts at or after end */
+	uint64_t stop;          /* where the reader stopped */
+	uint32_t stop_line;     /* the reader's line there */
+	bool at_eof;            /* the reader reached the end of the file */
+	bool own_rows;          /* rows is this chunk's (else a region of a shared array) */
+	load_ctx *ctx;          /* this part's context */
+	jos_errlist errs;
+} enrol_chunk;
 
 static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_ENROL;
 	const fmt_field *fp = field(r, idx, EN_PUPIL), *f;
+	enrol_chunk *ch = L->chunk;
 	jos_enrolment e;
 	bool ok = true;
 	(void)comma;
@@ -969,19 +731,342 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		}
 		return;
 	}
-	jos_dataset *ds = L->ds;
-	if (ds->nenrol == L->cap_enrol) {
-		if (L->hand.on)
-			hand_drain(&L->hand);   /* the helper writes into ds->enrol */
-		if (jos_grow((void **)&ds->enrol, &L->cap_enrol, ds->nenrol + 1, sizeof *ds->enrol)) {
-			L->fatal = JOS_ENOMEM;
-			return;
-		}
-	}
-	ds->enrol[ds->nenrol++] = e;
-	if ((L->hand.on ? hand_add(&L->hand, fp->s, fp->n, ds->nenrol - 1)
-			: pupil_push(L, fp->s, fp->n, ds->nenrol - 1)) != JOS_OK)
+	if (ch->n >= UINT32_MAX ||
+	    (ch->n == ch->cap && (!ch->own_rows ||
+				  jos_grow((void **)&ch->rows, &ch->cap, ch->n + 1, sizeof *ch->rows))) ||
+	    fmt_pupil_add(&ch->pupils, fp->s, fp->n, (uint32_t)ch->n) != JOS_OK) {
 		L->fatal = JOS_ENOMEM;
+		return;
+	}
+	ch->rows[ch->n++] = e;
+}
+
+/* A part's context: the loader's lookups (read only), its own problems and categories. */
+static load_ctx *chunk_ctx(const load_ctx *L, enrol_chunk *ch)
+{
+	load_ctx *cx = malloc(sizeof *cx);
+	uint32_t id0;
+	if (!cx)
+		return NULL;
+	*cx = *L;
+	cx->errs = &ch->errs;
+	cx->fatal = JOS_OK;
+	memset(&cx->cats, 0, sizeof cx->cats);
+	cx->lower = NULL;
+	cx->lower_cap = 0;
+	cx->chunk = ch;
+	if (strtab_intern(&cx->cats, "", 0, &id0) < 0) {
+		free(cx);
+		return NULL;
+	}
+	return cx;
+}
+
+static void chunk_free(enrol_chunk *ch, bool own_ctx)
+{
+	if (own_ctx && ch->ctx) {
+		strtab_free(&ch->ctx->cats);
+		free(ch->ctx->lower);
+		free(ch->ctx);
+	}
+	if (ch->own_rows)
+		free(ch->rows);
+	fmt_pupil_chunk_free(&ch->pupils);
+	jos_errlist_free(&ch->errs);
+	memset(ch, 0, sizeof *ch);
+}
+
+/* The fewest bytes of a valid row ("a,b,1,01-01-2025\n" is 17): rows are reserved for
+ * bytes / ROW_MIN, which only touches memory as rows come, and never has to move them. */
+#define ROW_MIN 16
+
+static size_t rows_for(uint64_t bytes)
+{
+	uint64_t n = bytes / ROW_MIN + 16;
+	return n > SIZE_MAX / sizeof(jos_enrolment) ? SIZE_MAX / sizeof(jos_enrolment) : (size_t)n;
+}
+
+/* Pupil keys sized for about `expect` rows; the rows go to [rows, rows + cap): the chunk's
+ * own array when `own` (it may grow), else a region of a shared one (it may not). */
+static int chunk_init(enrol_chunk *ch, unsigned pbits, uint16_t index, size_t expect,
+		      jos_enrolment *rows, size_t cap, bool own)
+{
+	memset(ch, 0, sizeof *ch);
+	jos_errlist_init(&ch->errs);
+	ch->rows = rows;
+	ch->cap = cap;
+	ch->own_rows = own;
+	if (expect > PRESIZE_MAX)   /* beyond, the keys grow as rows come */
+		expect = PRESIZE_MAX;
+	return fmt_pupil_chunk_init(&ch->pupils, pbits, index, expect);
+}
+
+/* Gives the unused end of a big row array back to the system. */
+static void trim_rows(jos_enrolment *rows, size_t n, size_t cap)
+{
+	const uintptr_t page = 4096;
+	uintptr_t a = ((uintptr_t)(rows + n) + page - 1) & ~(page - 1);
+	uintptr_t b = (uintptr_t)(rows + cap) & ~(page - 1);
+	if (cap * sizeof *rows >= ((size_t)4 << 20) && b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static void read_chunk(enrol_chunk *ch, const int *idx)
+{
+	load_ctx *L = ch->ctx;
+	fmt_record rec;
+	int r = 1;
+	bool comma = fmt_csv_separator(ch->csv) == ';';
+	while (fmt_csv_offset(ch->csv) < ch->end && (r = fmt_csv_next(ch->csv, &rec, L->errs)) == 1) {
+		enrol_row(L, &rec, idx, comma);
+		if (L->fatal)
+			break;
+	}
+	if (r < 0 && !L->fatal)
+		L->fatal = r == JOS_ENOMEM ? JOS_ENOMEM : JOS_EIO;
+	ch->at_eof = r == 0;
+	ch->stop = fmt_csv_offset(ch->csv);
+	ch->stop_line = fmt_csv_line(ch->csv);
+}
+
+typedef struct {
+	enrol_chunk *ch;
+	const int *idx;
+} chunk_job;
+
+static void *chunk_main(void *arg)
+{
+	chunk_job *j = arg;
+	read_chunk(j->ch, j->idx);
+	return NULL;
+}
+
+/* The first line start at or after `from` whose line is not empty, or 0. */
+static uint64_t line_start_after(int fd, uint64_t from, uint64_t size)
+{
+	char buf[65536];
+	bool after_nl = false;
+	for (uint64_t off = from; off < size;) {
+		ssize_t n = pread(fd, buf, sizeof buf, (off_t)off);
+		if (n <= 0)
+			return 0;
+		for (ssize_t i = 0; i < n; i++) {
+			if (after_nl && buf[i] != '\n' && buf[i] != '\r')
+				return off + (uint64_t)i;
+			after_nl = buf[i] == '\n';
+		}
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Below this many bytes the file is read in one part (JOS_CHUNK_MIN: tests). */
+static uint64_t chunk_min(void)
+{
+	const char *e = getenv("JOS_CHUNK_MIN");
+	if (e && *e) {
+		char *end;
+		unsigned long long v = strtoull(e, &end, 10);
+		if (!*end)
+			return v;
+	}
+	return (uint64_t)4 << 20;
+}
+
+/* Merges the parts' categories into L->cats in part order (the order of first use in
+ * the file) and renumbers the rows; JOS_EINVALID when there are too many. */
+static int merge_categories(load_ctx *L, enrol_chunk *ch, size_t nch)
+{
+	for (size_t k = 0; k < nch; k++) {
+		const strtab *t = &ch[k].ctx->cats;
+		uint16_t *map = malloc(t->n * sizeof *map);
+		bool same = true;
+		if (!map)
+			return JOS_ENOMEM;
+		for (size_t i = 0; i < t->n; i++) {
+			uint32_t id;
+			if (strtab_intern(&L->cats, t->buf + t->off[i], t->off[i + 1] - t->off[i], &id) < 0) {
+				free(map);
+				return JOS_ENOMEM;
+			}
+			if (id > UINT16_MAX) {
+				free(map);
+				return JOS_EINVALID;
+			}
+			map[i] = (uint16_t)id;
+			same &= id == i;
+		}
+		for (size_t i = 0; i < ch[k].n && !same; i++)
+			ch[k].rows[i].category = map[ch[k].rows[i].category];
+		free(map);
+	}
+	return JOS_OK;
+}
+
+/* Newlines in [from, to) of the file (-1: cannot read). */
+static int64_t count_lines(int fd, uint64_t from, uint64_t to)
+{
+	enum { BUF = 1 << 20 };
+	char *buf = malloc(BUF);
+	int64_t n = 0;
+	if (!buf)
+		return -1;
+	while (from < to) {
+		size_t want = to - from < BUF ? (size_t)(to - from) : BUF;
+		ssize_t got = pread(fd, buf, want, (off_t)from);
+		if (got <= 0) {
+			n = -1;
+			break;
+		}
+		for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+			n++;
+		from += (uint64_t)got;
+	}
+	free(buf);
+	return n;
+}
+
+typedef struct {
+	int fd;
+	uint64_t from, to;
+	int64_t lines;
+} count_job;
+
+static void *count_main(void *arg)
+{
+	count_job *j = arg;
+	j->lines = count_lines(j->fd, j->from, j->to);
+	return NULL;
+}
+
+/* Runs fn(&jobs[k]) for k < n, k >= 1 on threads and 0 here. */
+static void run_all(void *jobs, size_t size, int n, void *(*fn)(void *))
+{
+	pthread_t tid[FMT_MAX_THREADS];
+	bool started[FMT_MAX_THREADS] = { false };
+	for (int k = 1; k < n; k++)
+		started[k] = pthread_create(&tid[k], NULL, fn, (char *)jobs + (size_t)k * size) == 0;
+	fn(jobs);
+	for (int k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			fn((char *)jobs + (size_t)k * size);
+	}
+}
+
+/* Reads the records after the header in nt parts into one row array. The parts' lines
+ * are counted first (on every core): that gives each part its first line and a region
+ * of the array that holds all its rows (a row takes at least a line), so the rows are
+ * written where they stay. 1 = done (rows in L->chunk), 0 = not done: read the file in
+ * one part (nothing of L changed). */
+static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path, uint64_t size,
+		      int nt, unsigned pbits)
+{
+	enrol_chunk ch[FMT_MAX_THREADS];
+	chunk_job jobs[FMT_MAX_THREADS];
+	count_job cj[FMT_MAX_THREADS];
+	size_t rowbase[FMT_MAX_THREADS], region[FMT_MAX_THREADS + 1];
+	uint64_t begin = fmt_csv_offset(c), start[FMT_MAX_THREADS + 1];
+	uint64_t line[FMT_MAX_THREADS + 1];
+	jos_enrolment *rows = NULL;
+	int nch = 0, done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(ch, 0, sizeof ch);
+	if (fd < 0)
+		return 0;
+	start[nch++] = begin;
+	for (int k = 1; k < nt; k++) {
+		uint64_t s = line_start_after(fd, begin + (size - begin) * (uint64_t)k / (uint64_t)nt, size);
+		if (s > start[nch - 1])
+			start[nch++] = s;
+	}
+	start[nch] = size;
+	if (nch < 2) {
+		close(fd);
+		return 0;
+	}
+	for (int k = 0; k < nch; k++)
+		cj[k] = (count_job){ fd, start[k], start[k + 1], 0 };
+	run_all(cj, sizeof *cj, nch, count_main);
+	close(fd);
+	region[0] = 0;
+	line[0] = fmt_csv_line(c);
+	for (int k = 0; k < nch; k++) {
+		if (cj[k].lines < 0 || (uint64_t)cj[k].lines > UINT32_MAX)
+			return 0;
+		line[k + 1] = line[k] + (uint64_t)cj[k].lines;
+		region[k + 1] = region[k] + (size_t)cj[k].lines + 1;
+	}
+	if (line[nch] > UINT32_MAX || !(rows = fmt_alloc_huge(region[nch] * sizeof *rows)))
+		return 0;
+
+	for (int k = 0; k < nch; k++) {
+		if (chunk_init(&ch[k], pbits, (uint16_t)k, region[k + 1] - region[k], rows + region[k],
+			       region[k + 1] - region[k], false) != JOS_OK ||
+		    !(ch[k].ctx = chunk_ctx(L, &ch[k])))
+			goto out;
+		ch[k].end = k + 1 < nch ? start[k + 1] : UINT64_MAX;
+		if (k == 0) {
+			ch[k].csv = c;
+		} else {
+			jos_errlist quiet;   /* the header's problems were reported by the first reader */
+			jos_errlist_init(&quiet);
+			int rc = fmt_csv_open(&ch[k].csv, path, F_ENROL, &quiet);
+			jos_errlist_free(&quiet);
+			if (rc != JOS_OK || fmt_csv_seek(ch[k].csv, start[k], (uint32_t)line[k]) != JOS_OK)
+				goto out;
+		}
+		jobs[k] = (chunk_job){ &ch[k], idx };
+	}
+	run_all(jobs, sizeof *jobs, nch, chunk_main);
+
+	/* every part valid, and each one stopped where the next began */
+	size_t total = 0;
+	for (int k = 0; k < nch; k++) {
+		const jos_errlist *e = &ch[k].errs;
+		if (ch[k].ctx->fatal || e->nerrors || e->nwarnings || e->oom ||
+		    (k + 1 < nch ? ch[k].stop != start[k + 1] || ch[k].stop_line != line[k + 1]
+				 : !ch[k].at_eof))
+			goto out;
+		rowbase[k] = total;
+		total += ch[k].n;
+	}
+	if (total > UINT32_MAX || merge_categories(L, ch, (size_t)nch) != JOS_OK)
+		goto out;
+
+	/* the parts' rows one after the other (they are, unless lines held no row) */
+	for (int k = 1; k < nch; k++)
+		if (ch[k].rows != rows + rowbase[k])
+			memmove(rows + rowbase[k], ch[k].rows, ch[k].n * sizeof *rows);
+	trim_rows(rows, total, region[nch]);
+	enrol_chunk *all = L->chunk;
+	all->rows = rows;
+	all->n = total;
+	all->cap = region[nch];
+	all->own_rows = true;
+	rows = NULL;
+	fmt_phase("load: enrolments: parts read");
+	/* the parts' pupil keys go with them: number them all now */
+	fmt_pupil_chunk keys[FMT_MAX_THREADS];
+	for (int k = 0; k < nch; k++) {
+		keys[k] = ch[k].pupils;
+		memset(&ch[k].pupils, 0, sizeof ch[k].pupils);
+	}
+	if (fmt_pupil_number(keys, (size_t)nch, rowbase, all->rows, &L->ds->npupils,
+			     fmt_thread_count()) != JOS_OK)
+		L->fatal = JOS_ENOMEM;
+	fmt_phase("load: enrolments: pupils");
+	done = 1;
+out:
+	for (int k = 0; k < nch; k++) {
+		if (k > 0)
+			fmt_csv_free(ch[k].csv);
+		chunk_free(&ch[k], true);
+	}
+	free(rows);
+	return done;
 }
 
 static int load_enrolments(load_ctx *L)
@@ -989,50 +1074,63 @@ static int load_enrolments(load_ctx *L)
 	int idx[EN_N];
 	fmt_csv *c;
 	uint32_t id0;
+	enrol_chunk one;
+	jos_dataset *ds = L->ds;
+	int rc = JOS_OK;
+
+	memset(&one, 0, sizeof one);
+	jos_errlist_init(&one.errs);
 	if (strtab_intern(&L->cats, "", 0, &id0) < 0)   /* category 0 = "" */
 		return L->fatal = JOS_ENOMEM;
-	int rc = open_csv(L, F_ENROL, true, enrol_cols, EN_N, idx, &c);
-	if (rc < 0)
-		return rc;
-	if (rc > 0) {
-		/* A row takes 40 bytes or more: size the pupil table and the rows for that, so
-		 * neither is rehashed nor copied while 2.5 M rows stream in. */
+	int orc = open_csv(L, F_ENROL, true, enrol_cols, EN_N, idx, &c);
+	if (orc < 0)
+		return orc;
+	if (orc > 0) {
 		char path[4096];
 		struct stat st;
+		uint64_t size = 0, begin = fmt_csv_offset(c);
+		uint32_t line0 = fmt_csv_line(c);
 		snprintf(path, sizeof path, "%s/%s", L->dir, F_ENROL);
-		if (stat(path, &st) == 0 && st.st_size > 0) {
-			size_t expect = (size_t)st.st_size / 40 + 16;
-			if (expect > PRESIZE_MAX)   /* beyond, the table grows as rows come */
-				expect = PRESIZE_MAX;
-			strtab *t = &L->pupils;
-			if (strtab_reserve(t, expect) != JOS_OK ||
-			    jos_grow((void **)&L->ds->enrol, &L->cap_enrol, expect,
-				     sizeof *L->ds->enrol) != JOS_OK ||
-			    jos_grow((void **)&t->off, &t->offcap, expect, sizeof *t->off) != JOS_OK ||
-			    jos_grow((void **)&t->buf, &t->bcap, expect * 12, 1) != JOS_OK) {
-				fmt_csv_free(c);
-				return L->fatal = JOS_ENOMEM;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > begin)
+			size = (uint64_t)st.st_size;
+		unsigned pbits = fmt_pupil_bits((size_t)(size / 40));
+		int nt = fmt_thread_count();
+		L->chunk = &one;
+		if (nt > 1 && size >= chunk_min() && read_parts(L, c, idx, path, size, nt, pbits)) {
+			rc = L->fatal;
+		} else if (fmt_csv_seek(c, begin, line0) != JOS_OK) {
+			rc = L->fatal = JOS_EIO;
+		} else {
+			size_t cap = rows_for(size > begin ? size - begin : 0);
+			jos_enrolment *rows = fmt_alloc_huge(cap * sizeof *rows);
+			if (!rows || chunk_init(&one, pbits, 0, (size_t)(size / 40) + 16, rows, cap,
+						true) != JOS_OK) {
+				if (!one.rows)
+					free(rows);
+				rc = L->fatal = JOS_ENOMEM;
+			} else {
+				one.csv = c;
+				one.end = UINT64_MAX;
+				one.ctx = L;
+				read_chunk(&one, idx);
+				size_t base = 0;
+				trim_rows(one.rows, one.n, one.cap);
+				if (!(rc = L->fatal) &&
+				    fmt_pupil_number(&one.pupils, 1, &base, one.rows, &ds->npupils,
+						     fmt_thread_count()) != JOS_OK)
+					rc = L->fatal = JOS_ENOMEM;
 			}
-			advise_huge(L->ds->enrol, L->cap_enrol * sizeof *L->ds->enrol);
-			advise_huge(t->off, t->offcap * sizeof *t->off);
-			advise_huge(t->buf, t->bcap);
 		}
-		hand_start(L);
-		rc = read_rows(L, c, idx, enrol_row);
+		L->chunk = NULL;
 		fmt_csv_free(c);
-		int hrc = hand_stop(&L->hand);
-		if (rc)
+		if (rc) {
+			chunk_free(&one, false);
 			return rc;
-		if (hrc != JOS_OK || pupil_flush(L) != JOS_OK)
-			return L->fatal = JOS_ENOMEM;
-	}
-	jos_dataset *ds = L->ds;
-	ds->npupils = (uint32_t)L->pupils.n;
-	strtab_free(&L->pupils);   /* pupil ids never outlive loading */
-	if (ds->nenrol && ds->nenrol < L->cap_enrol) {
-		void *p = realloc(ds->enrol, ds->nenrol * sizeof *ds->enrol);
-		if (p)
-			ds->enrol = p;
+		}
+		ds->enrol = one.rows;   /* the model takes the rows over */
+		ds->nenrol = one.n;
+		one.rows = NULL;
+		chunk_free(&one, false);
 	}
 	ds->categories = malloc(L->cats.n * sizeof *ds->categories);
 	if (!ds->categories)
@@ -1237,7 +1335,6 @@ done:
 		jos_errlist_add(errs, JOS_SEV_ERROR, "", 0, "out of memory");
 	if (L) {
 		strtab_free(&L->school_ids);
-		strtab_free(&L->pupils);
 		strtab_free(&L->cats);
 		free(L->school_line);
 		free(L->school_idx);

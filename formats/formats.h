@@ -69,6 +69,13 @@ int fmt_csv_column(const fmt_csv *c, const char *name);
  * invalid UTF-8, a NUL byte or an unterminated quote is reported into errs and
  * skipped (the reader resynchronises at the next line). */
 int fmt_csv_next(fmt_csv *c, fmt_record *rec, jos_errlist *errs);
+/* For reading one file in parts (on several threads, one reader each): the byte offset
+ * in the file of the next unread byte (after fmt_csv_next: where the next record
+ * starts), and a jump to `offset`, which the caller knows to start a record at physical
+ * line `line`; the header, separator and field count stay those read at open. */
+uint64_t fmt_csv_offset(const fmt_csv *c);
+uint32_t fmt_csv_line(const fmt_csv *c);   /* physical line at that offset */
+int fmt_csv_seek(fmt_csv *c, uint64_t offset, uint32_t line);
 
 /* Column mapping for a loader: the columns a file may have. */
 typedef struct {
@@ -210,6 +217,9 @@ int fmt_sign_check(fmt_signer *s, void *doc, jos_err *err);
 int fmt_thread_count(void);
 /* JOS_TIMES=1: prints "time: NAME  wall since the previous call" to stderr. */
 void fmt_phase(const char *name);
+/* malloc for a big array filled once: 2 MiB aligned with a huge-page hint from 4 MiB on
+ * (each fresh 4 KiB page is a costly fault under virtualisation). Free with free(). */
+void *fmt_alloc_huge(size_t bytes);
 /* Statements signed and serialised in one go, byte for byte what fmt_stmt_to_xml +
  * fmt_sign give, without building a tree when that is proven to give the same bytes
  * (formats/sign_fast.c: a test statement is signed both ways at open; JOS_SIGN_TREE=1

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,4 +46,18 @@ void fmt_phase(const char *name)
 		       (now.tv_nsec - last.tv_nsec) / 1000;
 	fprintf(stderr, "time: %-28s %6lld.%03lld ms\n", name, us / 1000, us % 1000);
 	last = now;
+}
+
+void *fmt_alloc_huge(size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	if (bytes >= ((size_t)4 << 20)) {
+		void *p = NULL;
+		if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+			return NULL;
+		madvise(p, bytes, MADV_HUGEPAGE);
+		return p;
+	}
+#endif
+	return malloc(bytes ? bytes : 1);
 }

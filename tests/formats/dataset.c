@@ -582,11 +582,13 @@ static void test_fmt_dataset__pupil_numbers_threads(void **state)
 		else
 			len += (size_t)snprintf(csv + len, cap - len, "%x,%s,0629,2025-08-01,,\n", p, school);
 	}
+	setenv("JOS_CHUNK_MIN", "1", 1);   /* read in parts, which find the errors and give up */
 	for (int t = 0; t < 2; t++) {
 		setenv("JOS_THREADS", t ? "2" : "1", 1);
 		rc[t] = load(&ds[t], &errs[t], "enrolments.csv", csv);
 	}
 	unsetenv("JOS_THREADS");
+	unsetenv("JOS_CHUNK_MIN");
 	free(csv);
 	assert_int_equal(rc[0], rc[1]);
 	assert_non_null(ds[0]);
@@ -607,6 +609,87 @@ static void test_fmt_dataset__pupil_numbers_threads(void **state)
 		eng_dataset_free(ds[t]);
 		jos_errlist_free(&errs[t]);
 	}
+}
+
+/* A valid file read in 2, 3 and 8 parts (JOS_CHUNK_MIN=1: even a small file) gives the
+ * rows, lines, pupil numbers and categories of one part: movers seen again in later
+ * parts, ids of 40 characters, categories first used in a later part, blank lines, and
+ * quoted fields; `quoted_every` puts a quoted newline in every so many rows. */
+static void parts_equal_one_part(int quoted_every)
+{
+	jos_dataset *ds[4] = { NULL, NULL, NULL, NULL };
+	jos_errlist errs[4];
+	const char *threads[4] = { "1", "2", "3", "8" };
+	size_t cap = 42000 * 120, len = 0;
+	char *csv = malloc(cap);
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 40000; k++) {
+		int p = k < 30000 ? k : (k - 30000) * 3;   /* pupils 0..29999, then movers */
+		const char *dates = k < 30000 ? "2025-08-01,2025-12-31" : "2026-01-01,";
+		char cat[32] = "";
+		if (k % 7 == 3)
+			snprintf(cat, sizeof cat, "Cat%d", k / 4000);   /* new ones all along */
+		if (k % 1000 == 999)
+			len += (size_t)snprintf(csv + len, cap - len, "\n");
+		if (quoted_every && k % quoted_every == quoted_every - 1)
+			len += (size_t)snprintf(csv + len, cap - len, "\"p%d\",S1,0629,%s,\"%s\n\"\n", p,
+						dates, cat);
+		else if (p % 100 == 7)
+			len += (size_t)snprintf(csv + len, cap - len, "%040d,S1,0629,%s,%s\n", p, dates, cat);
+		else
+			len += (size_t)snprintf(csv + len, cap - len, "p%d,S1,0629,%s,\"%s\"\n", p, dates, cat);
+	}
+	setenv("JOS_CHUNK_MIN", "1", 1);
+	for (int t = 0; t < 4; t++) {
+		setenv("JOS_THREADS", threads[t], 1);
+		int rc = load(&ds[t], &errs[t], "enrolments.csv", csv);
+		if (rc != JOS_OK)
+			tst_dump(&errs[t]);
+		assert_int_equal(rc, JOS_OK);
+	}
+	unsetenv("JOS_THREADS");
+	unsetenv("JOS_CHUNK_MIN");
+	free(csv);
+	assert_int_equal(ds[0]->nenrol, 40000);
+	assert_int_equal(ds[0]->npupils, 30000);
+	assert_true(ds[0]->ncategories > 10);
+	assert_int_equal(ds[0]->enrol[39999].line, 40000 + 1 + 40 + (quoted_every ? 39999 / quoted_every : 0));
+	for (int t = 1; t < 4; t++) {
+		assert_int_equal(ds[t]->nenrol, ds[0]->nenrol);
+		assert_int_equal(ds[t]->npupils, ds[0]->npupils);
+		assert_memory_equal(ds[t]->enrol, ds[0]->enrol, ds[0]->nenrol * sizeof *ds[0]->enrol);
+		assert_int_equal(ds[t]->ncategories, ds[0]->ncategories);
+		for (size_t i = 0; i < ds[0]->ncategories; i++)
+			assert_string_equal(ds[t]->categories[i], ds[0]->categories[i]);
+	}
+	/* a mover has the number of the pupil's first row */
+	assert_int_equal(ds[0]->enrol[30001].pupil, ds[0]->enrol[3].pupil);
+	assert_int_not_equal(ds[0]->enrol[30001].pupil, ds[0]->enrol[4].pupil);
+	for (int t = 0; t < 4; t++) {
+		eng_dataset_free(ds[t]);
+		jos_errlist_free(&errs[t]);
+	}
+}
+
+static void test_fmt_dataset__parts_equal_one_part(void **state)
+{
+	(void)state;
+	parts_equal_one_part(0);
+}
+
+static void test_fmt_dataset__parts_with_quoted_newlines(void **state)
+{
+	(void)state;
+	parts_equal_one_part(50);
+}
+
+/* Every record holds a newline: a part start is guessed inside a record, caught, and the
+ * file read again in one part. */
+static void test_fmt_dataset__parts_guessed_inside_a_record(void **state)
+{
+	(void)state;
+	parts_equal_one_part(1);
 }
 
 static void test_fmt_dataset__not_a_directory(void **state)
@@ -669,6 +752,9 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__every_problem_reported),
 		cmocka_unit_test(test_fmt_dataset__pupil_numbers),
 		cmocka_unit_test(test_fmt_dataset__pupil_numbers_threads),
+		cmocka_unit_test(test_fmt_dataset__parts_equal_one_part),
+		cmocka_unit_test(test_fmt_dataset__parts_with_quoted_newlines),
+		cmocka_unit_test(test_fmt_dataset__parts_guessed_inside_a_record),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,316 @@
+/*
+ * pupils.c: pupil ids to dense pupil numbers by hash partitions (see pupils_int.h).
+ *
+ * Collecting costs a hash and an append per row. Numbering takes each partition (a few
+ * thousand ids at national size) with an open-addressing table of pointers to its
+ * items, which fits in the cache, so the probes do not wait for memory; then each row
+ * gets its partition's first number plus its local number.
+ */
+#include "formats/pupils_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/formats.h"
+
+#define LONG_TAG 0xFFFFFFFFFFFF0000ULL   /* k1 of a long id; no UTF-8 id has 6 0xFF bytes */
+#define PART_ROWS 4096                   /* rows per partition the bits aim at */
+#define PART_BITS_MAX 10
+
+static inline uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = mix64(h ^ w);
+		s += 8;
+		n -= 8;
+	}
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, s, n);
+		h = mix64(h ^ w ^ 0x5851F42D4C957F2DULL);
+	}
+	return h;
+}
+
+/* The n <= 8 bytes at s as the low bytes of a word, the rest zero, with fixed-size loads
+ * only (a variable-length copy and a reload is a call and a store-forwarding stall at
+ * every row). Overlapping loads put the same byte in the same place twice. */
+static inline uint64_t load_upto8(const char *s, size_t n)
+{
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		return (uint64_t)a | (uint64_t)b << ((n - 4) * 8);
+	}
+	if (n == 0)
+		return 0;
+	return (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << (n / 2 * 8) |
+	       (uint64_t)(unsigned char)s[n - 1] << ((n - 1) * 8);
+}
+
+static bool is_long(const fmt_pupil_item *it)
+{
+	return (it->k1 & LONG_TAG) == LONG_TAG;
+}
+
+unsigned fmt_pupil_bits(size_t expect_rows)
+{
+	unsigned b = 0;
+	while (b < PART_BITS_MAX && ((size_t)PART_ROWS << (b + 1)) <= expect_rows)
+		b++;
+	return b;
+}
+
+int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, size_t expect_rows)
+{
+	size_t np = (size_t)1 << pbits;
+	memset(pc, 0, sizeof *pc);
+	pc->pbits = pbits;
+	pc->index = index;
+	pc->part = calloc(np, sizeof *pc->part);
+	if (!pc->part)
+		return JOS_ENOMEM;
+	size_t each = expect_rows / np;
+	each += each / 8 + 8;
+	if (!expect_rows || each > SIZE_MAX / sizeof *pc->slab / np)
+		return JOS_OK;
+	/* one allocation, filled everywhere at once: huge pages fault in far less often */
+	pc->slab = fmt_alloc_huge(each * np * sizeof *pc->slab);
+	if (!pc->slab)
+		return JOS_ENOMEM;
+	for (size_t p = 0; p < np; p++) {
+		pc->part[p].v = pc->slab + p * each;
+		pc->part[p].cap = each;
+	}
+	return JOS_OK;
+}
+
+void fmt_pupil_chunk_free(fmt_pupil_chunk *pc)
+{
+	if (pc->part)
+		for (size_t p = 0; p < ((size_t)1 << pc->pbits); p++)
+			if (pc->part[p].own)
+				free(pc->part[p].v);
+	free(pc->part);
+	free(pc->slab);
+	free(pc->longs);
+	memset(pc, 0, sizeof *pc);
+}
+
+/* A full partition moves out of the slab into its own, bigger array. */
+static int grow(fmt_pupil_vec *v)
+{
+	fmt_pupil_item *old = v->v;
+	if (!v->own) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		if (!(v->v = malloc(cap * sizeof *v->v))) {
+			v->v = old;
+			return JOS_ENOMEM;
+		}
+		if (v->n)
+			memcpy(v->v, old, v->n * sizeof *v->v);
+		v->cap = cap;
+		v->own = true;
+		return JOS_OK;
+	}
+	return jos_grow((void **)&v->v, &v->cap, v->n + 1, sizeof *v->v);
+}
+
+int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
+{
+	uint64_t k0, k1, h;
+	if (n <= 16) {
+		if (n > 8) {
+			memcpy(&k0, s, 8);
+			k1 = load_upto8(s + 8, n - 8);
+		} else {
+			k0 = load_upto8(s, n);
+			k1 = 0;
+		}
+		h = mix64(k0 ^ mix64(k1 ^ 0x9E3779B97F4A7C15ULL));
+	} else {
+		uint32_t len = (uint32_t)n;
+		if (n > FMT_PUPIL_LONG_MAX || pc->llen + 4 + n > FMT_PUPIL_LONG_MAX ||
+		    jos_grow((void **)&pc->longs, &pc->lcap, pc->llen + 4 + n, 1))
+			return JOS_ENOMEM;
+		k0 = pc->llen;
+		k1 = LONG_TAG | pc->index;
+		memcpy(pc->longs + pc->llen, &len, 4);
+		memcpy(pc->longs + pc->llen + 4, s, n);
+		pc->llen += 4 + n;
+		h = hash_bytes(s, n);
+	}
+	fmt_pupil_vec *v = &pc->part[pc->pbits ? h >> (64 - pc->pbits) : 0];
+	if (v->n == v->cap && grow(v) != JOS_OK)
+		return JOS_ENOMEM;
+	v->v[v->n++] = (fmt_pupil_item){ k0, k1, row, (uint32_t)h };
+	return JOS_OK;
+}
+
+/* ---- numbering ---------------------------------------------------------------------- */
+
+typedef struct {
+	fmt_pupil_chunk *chunks;
+	size_t nchunks;
+	const size_t *rowbase;
+	jos_enrolment *rows;
+	uint32_t *count;         /* per partition: distinct ids, then the first number */
+	size_t p0, p1;           /* this worker's partitions */
+	int rc;
+} number_job;
+
+static const char *long_bytes(const fmt_pupil_chunk *chunks, const fmt_pupil_item *it, uint32_t *len)
+{
+	const char *p = chunks[it->k1 & 0xFFFF].longs + it->k0;
+	memcpy(len, p, 4);
+	return p + 4;
+}
+
+static bool same_id(const fmt_pupil_chunk *chunks, const fmt_pupil_item *a, const fmt_pupil_item *b)
+{
+	if (!is_long(a) || !is_long(b))
+		return a->k0 == b->k0 && a->k1 == b->k1;
+	uint32_t na, nb;
+	const char *sa = long_bytes(chunks, a, &na), *sb = long_bytes(chunks, b, &nb);
+	return na == nb && memcmp(sa, sb, na) == 0;
+}
+
+/* Local numbers of partition p (into each item's aux); returns the count. */
+static int number_part(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *tabcap)
+{
+	size_t n = 0, size = 16;
+	for (size_t c = 0; c < j->nchunks; c++)
+		n += j->chunks[c].part[p].n;
+	while (size < 2 * n)
+		size *= 2;
+	if (size > *tabcap) {
+		free(*tab);
+		*tabcap = 0;
+		if (!(*tab = malloc(size * sizeof **tab)))
+			return JOS_ENOMEM;
+		*tabcap = size;
+	}
+	fmt_pupil_item **t = *tab;
+	size_t mask = size - 1;
+	uint32_t local = 0;
+	memset(t, 0, size * sizeof *t);
+	for (size_t c = 0; c < j->nchunks; c++) {
+		fmt_pupil_vec *v = &j->chunks[c].part[p];
+		for (size_t i = 0; i < v->n; i++) {
+			fmt_pupil_item *it = &v->v[i];
+			for (size_t k = it->aux & mask;; k = (k + 1) & mask) {
+				fmt_pupil_item *q = t[k];
+				if (!q) {
+					t[k] = it;
+					it->aux = local++;
+					break;
+				}
+				if (same_id(j->chunks, q, it)) {
+					it->aux = q->aux;
+					break;
+				}
+			}
+		}
+	}
+	j->count[p] = local;
+	return JOS_OK;
+}
+
+static void *count_worker(void *arg)
+{
+	number_job *j = arg;
+	fmt_pupil_item **tab = NULL;
+	size_t cap = 0;
+	for (size_t p = j->p0; p < j->p1 && j->rc == JOS_OK; p++)
+		j->rc = number_part(j, p, &tab, &cap);
+	free(tab);
+	return NULL;
+}
+
+static void *assign_worker(void *arg)
+{
+	number_job *j = arg;
+	for (size_t p = j->p0; p < j->p1; p++)
+		for (size_t c = 0; c < j->nchunks; c++) {
+			const fmt_pupil_vec *v = &j->chunks[c].part[p];
+			jos_enrolment *rows = j->rows + j->rowbase[c];
+			for (size_t i = 0; i < v->n; i++)
+				rows[v->v[i].row].pupil = j->count[p] + v->v[i].aux;
+		}
+	return NULL;
+}
+
+/* Runs fn over the partitions split in `nt` contiguous ranges, on threads when nt > 1. */
+static int run(number_job *jobs, int nt, void *(*fn)(void *))
+{
+	pthread_t tid[FMT_MAX_THREADS];
+	int started = 0;
+	for (int t = 1; t < nt; t++) {
+		if (pthread_create(&tid[t], NULL, fn, &jobs[t]) != 0)
+			break;
+		started = t;
+	}
+	fn(&jobs[0]);
+	for (int t = started + 1; t < nt; t++)   /* not started: run here */
+		fn(&jobs[t]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	for (int t = 0; t < nt; t++)
+		if (jobs[t].rc != JOS_OK)
+			return jobs[t].rc;
+	return JOS_OK;
+}
+
+int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowbase,
+		     jos_enrolment *rows, uint32_t *npupils, int threads)
+{
+	number_job jobs[FMT_MAX_THREADS];
+	int rc;
+	*npupils = 0;
+	if (nchunks == 0)
+		return JOS_OK;
+	size_t np = (size_t)1 << chunks[0].pbits;
+	uint32_t *count = malloc(np * sizeof *count);
+	if (!count)
+		return JOS_ENOMEM;
+	int nt = threads < 1 ? 1 : threads > FMT_MAX_THREADS ? FMT_MAX_THREADS : threads;
+	if ((size_t)nt > np)
+		nt = (int)np;
+	for (int t = 0; t < nt; t++)
+		jobs[t] = (number_job){ chunks, nchunks, rowbase, rows, count,
+					np * (size_t)t / (size_t)nt, np * (size_t)(t + 1) / (size_t)nt,
+					JOS_OK };
+	if ((rc = run(jobs, nt, count_worker)) == JOS_OK) {
+		uint64_t total = 0;
+		for (size_t p = 0; p < np; p++) {
+			uint32_t c = count[p];
+			count[p] = (uint32_t)total;
+			total += c;
+		}
+		if (total >= UINT32_MAX) {
+			rc = JOS_ENOMEM;
+		} else {
+			rc = run(jobs, nt, assign_worker);
+			*npupils = (uint32_t)total;
+		}
+	}
+	free(count);
+	for (size_t c = 0; c < nchunks; c++)
+		fmt_pupil_chunk_free(&chunks[c]);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * pupils_int.h: pupil ids to dense pupil numbers, for the enrolment loader (issue 7).
+ *
+ * The ids of 2.5 M rows do not fit in any cache, so one hash table over all of them
+ * waits for memory at every row. Instead each id is cut into a 16-byte key (the id
+ * itself, zero-padded, when it has at most 16 bytes: ids hold no NUL; longer ids go to
+ * a side buffer and the key names them) and appended, with its row, to one of 2^pbits
+ * partitions chosen by the key's hash. Numbering then takes one partition at a time
+ * with a table that stays in the cache, on several threads. Keys are compared exactly,
+ * never by hash.
+ *
+ * Numbers are dense and deterministic: partitions in order, and inside a partition the
+ * ids in the order of their first row. The rows may be collected in several chunks (one
+ * per reading thread), each with its own fmt_pupil_chunk; chunk k's rows follow chunk
+ * k-1's. pbits depends on the expected row count only, so the numbers never depend on
+ * the number of threads. With pbits = 0 they are the order of first appearance.
+ */
+#ifndef JOS_FORMATS_PUPILS_INT_H
+#define JOS_FORMATS_PUPILS_INT_H
+
+#include "engine/engine.h"
+
+#define FMT_PUPIL_LONG_MAX 0x7fffffffu   /* bytes of long ids per chunk */
+
+typedef struct {
+	uint64_t k0, k1;   /* the key: id bytes, or (offset, LONG_TAG | chunk) */
+	uint32_t row;      /* row index inside the chunk */
+	uint32_t aux;      /* the hash's low bits while collecting; the local number after */
+} fmt_pupil_item;
+
+typedef struct {
+	fmt_pupil_item *v;   /* a slice of the chunk's slab, or its own once that is full */
+	size_t n, cap;
+	bool own;
+} fmt_pupil_vec;
+
+typedef struct {
+	unsigned pbits;
+	uint16_t index;          /* this chunk's place among the chunks */
+	fmt_pupil_vec *part;     /* 2^pbits partitions */
+	fmt_pupil_item *slab;    /* every partition's first items: one allocation */
+	char *longs;             /* ids of more than 16 bytes: 4-byte length, then bytes */
+	size_t llen, lcap;
+} fmt_pupil_chunk;
+
+/* The partition bits for about `expect_rows` rows (0 for small files). */
+unsigned fmt_pupil_bits(size_t expect_rows);
+/* expect_rows sizes the partitions up front (a hint). JOS_OK or JOS_ENOMEM. */
+int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, size_t expect_rows);
+void fmt_pupil_chunk_free(fmt_pupil_chunk *pc);
+/* The id of the chunk's row `row` (rows in increasing order). JOS_OK or JOS_ENOMEM. */
+int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row);
+/* Numbers every id: rows[rowbase[k] + row].pupil for the rows of chunk k, on up to
+ * `threads` threads; *npupils = the number of distinct ids. The chunks are emptied.
+ * JOS_OK or JOS_ENOMEM. */
+int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowbase,
+		     jos_enrolment *rows, uint32_t *npupils, int threads);
+
+#endif
