@@ -193,6 +193,12 @@ typedef struct {
 
 	bool costs_ok;
 	struct enrol_chunk *chunk;     /* where enrolment rows go */
+	/* the last school and category a row named, as written: exports group rows by
+	 * school, so most rows skip the hash lookup */
+	char last_school[32], last_cat[32];
+	size_t last_school_n, last_cat_n;  /* 0: none */
+	uint32_t last_school_idx;
+	uint16_t last_cat_id;
 	strtab cats;                   /* categories, lower-cased; id 0 = "" */
 	char *lower;                   /* scratch for lower-casing a category */
 	size_t lower_cap;
@@ -287,6 +293,10 @@ static int resolve_school(load_ctx *L, const char *file, uint32_t line, const fm
 {
 	if (!need(L, file, line, f, "school_id") || !L->schools_ok)
 		return 0;
+	if (f->n == L->last_school_n && memcmp(f->s, L->last_school, f->n) == 0) {
+		*idx = L->last_school_idx;
+		return 1;
+	}
 	int64_t id = strtab_find(&L->school_ids, f->s, f->n);
 	if (id < 0) {
 		add(L, file, line, "unknown school %.*s (not in %s)", shown(f->n), f->s, F_SCHOOLS);
@@ -295,6 +305,11 @@ static int resolve_school(load_ctx *L, const char *file, uint32_t line, const fm
 	if (L->school_idx[id] < 0)
 		return 0;
 	*idx = (uint32_t)L->school_idx[id];
+	if (f->n <= sizeof L->last_school) {
+		memcpy(L->last_school, f->s, f->n);
+		L->last_school_n = f->n;
+		L->last_school_idx = *idx;
+	}
 	return 1;
 }
 
@@ -650,6 +665,10 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 		*out = 0;
 		return JOS_OK;
 	}
+	if (f->n == L->last_cat_n && memcmp(f->s, L->last_cat, f->n) == 0) {
+		*out = L->last_cat_id;
+		return JOS_OK;
+	}
 	if (jos_grow((void **)&L->lower, &L->lower_cap, f->n, 1))
 		return JOS_ENOMEM;
 	for (size_t i = 0; i < f->n; i++)
@@ -660,6 +679,11 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 	if (id > UINT16_MAX)
 		return JOS_EINVALID;
 	*out = (uint16_t)id;
+	if (f->n <= sizeof L->last_cat) {
+		memcpy(L->last_cat, f->s, f->n);
+		L->last_cat_n = f->n;
+		L->last_cat_id = *out;
+	}
 	return JOS_OK;
 }
 
@@ -754,6 +778,7 @@ static load_ctx *chunk_ctx(const load_ctx *L, enrol_chunk *ch)
 	memset(&cx->cats, 0, sizeof cx->cats);
 	cx->lower = NULL;
 	cx->lower_cap = 0;
+	cx->last_cat_n = 0;   /* its ids are L's, not this part's */
 	cx->chunk = ch;
 	if (strtab_intern(&cx->cats, "", 0, &id0) < 0) {
 		free(cx);
