@@ -130,5 +130,7 @@ int jos_largest_remainder(int64_t *out, int64_t total, const jos_i128 *w, size_t
 
 /* Dynamic array growth: ensures room for `need` items of `size` in *p (capacity *cap). */
 int jos_grow(void **p, size_t *cap, size_t need, size_t size);
+/* Sorts v ascending (a stable radix sort); JOS_OK or JOS_ENOMEM (v unchanged). */
+int jos_sort_u64(uint64_t *v, size_t n);
 
 #endif

@@ -60,15 +60,17 @@ static void date_str(char buf[16], jos_day d)
 	jos_day_format(buf, d);
 }
 
-/* End before start, then overlaps per pupil. Enrolments are grouped by pupil with a
- * counting sort (pupil numbers are dense), each group sorted by (start, line) and swept
- * keeping the enrolment that reaches furthest: the next one overlaps it exactly when
- * it starts on or before that end (intervals are inclusive). */
+/* End before start, then overlaps per pupil. A pupil with one enrolment cannot overlap:
+ * only the rows of pupils with several (a saturating count per pupil) are sorted by
+ * (pupil, row), each group sorted by (start, line) and swept keeping the enrolment that
+ * reaches furthest: the next one overlaps it exactly when it starts on or before that
+ * end (intervals are inclusive). */
 static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 {
-	uint32_t *first = NULL, *order = NULL;
+	uint8_t *cnt = NULL;
+	uint64_t *multi = NULL;
 	span *grp = NULL;
-	size_t grpcap = 0;
+	size_t grpcap = 0, nmulti = 0;
 	char a[16], b[16];
 	int rc = JOS_OK;
 
@@ -83,37 +85,44 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 	}
 	if (ds->nenrol < 2 || ds->npupils == 0)
 		return JOS_OK;
-	first = calloc((size_t)ds->npupils + 1, sizeof *first);
-	order = malloc(ds->nenrol * sizeof *order);
-	if (!first || !order) {
+	if (!(cnt = calloc(ds->npupils, 1))) {
 		rc = JOS_ENOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < ds->nenrol; i++)
-		if (ds->enrol[i].end >= ds->enrol[i].start && ds->enrol[i].pupil < ds->npupils)
-			first[ds->enrol[i].pupil + 1]++;
-	for (uint32_t p = 0; p < ds->npupils; p++)
-		first[p + 1] += first[p];
-	/* place: first[p] advances while filling, then is restored by the shift below */
+#define CHECKED(e) ((e)->end >= (e)->start && (e)->pupil < ds->npupils)
 	for (size_t i = 0; i < ds->nenrol; i++) {
 		const jos_enrolment *e = &ds->enrol[i];
-		if (e->end >= e->start && e->pupil < ds->npupils)
-			order[first[e->pupil]++] = (uint32_t)i;
+		if (CHECKED(e) && cnt[e->pupil] < 2)
+			cnt[e->pupil]++;
 	}
-	for (uint32_t p = ds->npupils; p > 0; p--)
-		first[p] = first[p - 1];
-	first[0] = 0;
+	for (size_t i = 0; i < ds->nenrol; i++)
+		nmulti += CHECKED(&ds->enrol[i]) && cnt[ds->enrol[i].pupil] == 2;
+	if (!(multi = malloc((nmulti ? nmulti : 1) * sizeof *multi))) {
+		rc = JOS_ENOMEM;
+		goto done;
+	}
+	nmulti = 0;
+	for (size_t i = 0; i < ds->nenrol; i++) {
+		const jos_enrolment *e = &ds->enrol[i];
+		if (CHECKED(e) && cnt[e->pupil] == 2)
+			multi[nmulti++] = (uint64_t)e->pupil << 32 | i;
+	}
+#undef CHECKED
+	free(cnt);
+	cnt = NULL;
+	if ((rc = jos_sort_u64(multi, nmulti)) != JOS_OK)
+		goto done;
 
-	for (uint32_t p = 0; p < ds->npupils; p++) {
-		size_t lo = first[p], n = first[p + 1] - lo;
-		if (n < 2)
-			continue;
+	for (size_t lo = 0, hi; lo < nmulti; lo = hi) {
+		for (hi = lo + 1; hi < nmulti && multi[hi] >> 32 == multi[lo] >> 32; hi++)
+			;
+		size_t n = hi - lo;
 		if (jos_grow((void **)&grp, &grpcap, n, sizeof *grp) != JOS_OK) {
 			rc = JOS_ENOMEM;
 			goto done;
 		}
 		for (size_t k = 0; k < n; k++) {
-			const jos_enrolment *e = &ds->enrol[order[lo + k]];
+			const jos_enrolment *e = &ds->enrol[(uint32_t)multi[lo + k]];
 			grp[k] = (span){ e->start, e->end, e->line };
 		}
 		sort_spans(grp, n);
@@ -132,8 +141,8 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 		}
 	}
 done:
-	free(first);
-	free(order);
+	free(cnt);
+	free(multi);
 	free(grp);
 	if (rc == JOS_ENOMEM) {
 		jos_errlist_add(errs, JOS_SEV_ERROR, F_ENROL, 0,

@@ -118,6 +118,40 @@ static int ref_cmp(const void *pa, const void *pb)
 	return a[1] < b[1] ? -1 : a[1] > b[1];
 }
 
+static int u64_less(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The radix sort equals qsort: short and long arrays, small keys and full 64-bit ones. */
+static void test_jos_sort_u64__equals_qsort(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 63, 64, 65, 1000, 100000 };
+	uint64_t seed = 88172645463325252ULL;
+	(void)state;
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+		for (int wide = 0; wide < 2; wide++) {
+			size_t n = sizes[s];
+			uint64_t *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
+			assert_non_null(a);
+			assert_non_null(b);
+			for (size_t i = 0; i < n; i++) {
+				seed ^= seed << 13;
+				seed ^= seed >> 7;
+				seed ^= seed << 17;
+				a[i] = b[i] = wide ? seed : (seed % 5000) << 32 | i;
+			}
+			assert_int_equal(jos_sort_u64(a, n), JOS_OK);
+			if (n)
+				qsort(b, n, sizeof *b, u64_less);
+			for (size_t i = 0; i < n; i++)
+				assert_true(a[i] == b[i]);
+			free(a);
+			free(b);
+		}
+}
+
 static void test_jos_largest_remainder__selection_equals_full_sort(void **state)
 {
 	(void)state;
@@ -167,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_jos_largest_remainder__tie_to_lower_index),
 		cmocka_unit_test(test_jos_largest_remainder__overflow_refused),
 		cmocka_unit_test(test_jos_largest_remainder__selection_equals_full_sort),
+		cmocka_unit_test(test_jos_sort_u64__equals_qsort),
 		cmocka_unit_test(test_jos_errlist__sorted_by_file_then_line),
 	};
 	return cmocka_run_group_tests_name("engine/jos", tests, NULL, NULL);

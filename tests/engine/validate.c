@@ -4,6 +4,8 @@
  */
 #include "support/test.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +175,61 @@ static void test_eng_validate__overlap_with_long_enrolment(void **state)
 	done(ds, &errs);
 }
 
+/* Random enrolments of 3000 pupils, many with several (so thousands of rows are grouped
+ * by the radix sort): every overlap reported is real (same pupil, shared day, at the
+ * later line naming the earlier), and a pupil gets one exactly when a check of every
+ * pair of its enrolments finds one. */
+static void test_eng_validate__overlaps_equal_every_pair(void **state)
+{
+	enum { N = 6000, P = 3000 };
+	jos_dataset *ds = base();
+	jos_errlist errs;
+	uint32_t seed = 12345;
+	bool *expect = calloc(P, sizeof *expect), *got = calloc(P, sizeof *got);
+	size_t pupils_with = 0;
+	(void)state;
+	assert_non_null(expect);
+	assert_non_null(got);
+	free(ds->enrol);
+	ds->enrol = calloc(N, sizeof *ds->enrol);
+	assert_non_null(ds->enrol);
+	for (uint32_t i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		uint32_t pupil = (seed >> 8) % P;
+		seed = seed * 1103515245u + 12345u;
+		jos_day start = 20000 + (jos_day)((seed >> 8) % 3000);
+		seed = seed * 1103515245u + 12345u;
+		enrol(ds, pupil, start, start + (jos_day)((seed >> 8) % 300), i + 2);
+	}
+	for (uint32_t i = 0; i < N; i++)
+		for (uint32_t j = 0; j < i; j++) {
+			const jos_enrolment *x = &ds->enrol[i], *y = &ds->enrol[j];
+			if (x->pupil == y->pupil && x->start <= y->end && y->start <= x->end)
+				expect[x->pupil] = true;
+		}
+	jos_errlist_init(&errs);
+	eng_dataset_validate(ds, &errs);
+	assert_int_equal(errs.dropped, 0);
+	for (size_t k = 0; k < errs.n; k++) {
+		unsigned other = 0;
+		assert_int_equal(sscanf(errs.items[k].msg, "enrolment overlaps the one at line %u", &other), 1);
+		assert_true(other >= 2 && other < errs.items[k].line);
+		const jos_enrolment *x = &ds->enrol[errs.items[k].line - 2], *y = &ds->enrol[other - 2];
+		assert_int_equal(x->pupil, y->pupil);
+		assert_true(x->start <= y->end && y->start <= x->end);
+		got[x->pupil] = true;
+	}
+	for (uint32_t p = 0; p < P; p++) {
+		assert_int_equal(got[p], expect[p]);
+		pupils_with += expect[p];
+	}
+	assert_true(pupils_with > 100);
+	free(expect);
+	free(got);
+	jos_errlist_free(&errs);
+	eng_dataset_free(ds);
+}
+
 static void test_eng_validate__negative_budget(void **state)
 {
 	jos_errlist errs;
@@ -331,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_eng_validate__overlap_at_later_line),
 		cmocka_unit_test(test_eng_validate__overlap_outside_period),
 		cmocka_unit_test(test_eng_validate__overlap_with_long_enrolment),
+		cmocka_unit_test(test_eng_validate__overlaps_equal_every_pair),
 		cmocka_unit_test(test_eng_validate__negative_budget),
 		cmocka_unit_test(test_eng_validate__negative_cofinancing),
 		cmocka_unit_test(test_eng_validate__cofinancing_above_budget),
