@@ -190,12 +190,17 @@ void fmt_verifier_free(fmt_verifier *v)
 
 /* ---- stage 1 and 2: bytes and parser ------------------------------------------------ */
 
-static bool contains(const char *buf, size_t len, const char *needle)
+/* "<!DOCTYPE" or "<!ENTITY" anywhere in the bytes (found from the rare '!'). */
+static bool has_doctype_bytes(const char *buf, size_t len)
 {
-	size_t n = strlen(needle);
-	for (size_t i = 0; i + n <= len; i++)
-		if (buf[i] == needle[0] && memcmp(buf + i, needle, n) == 0)
+	const char *end = buf + len, *p = buf, *q;
+	while ((q = memchr(p, '!', (size_t)(end - p))) != NULL) {
+		if (q > buf && q[-1] == '<' &&
+		    ((end - q > 7 && memcmp(q + 1, "DOCTYPE", 7) == 0) ||
+		     (end - q > 6 && memcmp(q + 1, "ENTITY", 6) == 0)))
 			return true;
+		p = q + 1;
+	}
 	return false;
 }
 
@@ -245,7 +250,7 @@ static int safe_parse(xmlDocPtr *out, const char *buf, size_t len, char *why, si
 			 FMT_STMT_MAX_BYTES >> 20);
 		return JOS_EVERIFY;
 	}
-	if (contains(buf, len, "<!DOCTYPE") || contains(buf, len, "<!ENTITY")) {
+	if (has_doctype_bytes(buf, len)) {
 		snprintf(why, whylen, "a DOCTYPE (DTD or entity declaration) is not allowed in a statement");
 		return JOS_EVERIFY;
 	}
@@ -882,6 +887,241 @@ static int c14n_into(xmlSecTransformCtxPtr tctx, xmlSecTransformPtr t, xmlDocPtr
 	return r < 0 || c < 0 || t->status != xmlSecTransformStatusFinished ? -1 : 0;
 }
 
+/* ---- the canonical form of the statement without its Signature, written directly ------
+ * For the layout our writer produces, and nothing else: one root in our namespace with
+ * that one declaration (xmlns="urn:jos-settle:statement:1") and no other anywhere
+ * outside the Signature; every element in it through that very declaration; attributes
+ * without a namespace, holding text only; nothing but elements and text; and within the
+ * Signature only its own xmlns:ds. For such a tree exclusive C14N (what libxml2 gives
+ * with the node set above) is: the root's start tag with that declaration, every start
+ * tag's attributes sorted by name (xmlC14NAttrsCompare for attributes without a
+ * namespace), text and attribute values escaped as xmlC11NNormalizeString does, and
+ * no other namespace declaration (the default one is already rendered by an output
+ * ancestor). Anything else: NOT_SIMPLE, and libxml2's C14N does the work.
+ * tests/formats/verify.c compares the bytes with xmlC14NExecute over xmlsec's own node
+ * set on hostile layouts and escapes. */
+
+#define NOT_SIMPLE 1
+#define MAX_ATTRS 16
+
+typedef struct {
+	char *p;
+	size_t n, cap;
+	xmlNsPtr ns;           /* the one namespace of every element written */
+	const char *decl;      /* its declaration, written into the top start tag */
+	xmlNodePtr sig;        /* the Signature, skipped (NULL: none) */
+	bool oom;
+} c14n_buf;
+
+static void put(c14n_buf *b, const char *s, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->cap - b->n < len) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->n < len)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+}
+
+static void puts_(c14n_buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* xmlC11NNormalizeString: text escapes & < > CR; attribute values & < " TAB LF CR. */
+static void put_escaped(c14n_buf *b, const xmlChar *s, bool attr)
+{
+	const xmlChar *run = s;
+	for (; *s; s++) {
+		const char *rep;
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = attr ? NULL : "&gt;"; break;
+		case '"': rep = attr ? "&quot;" : NULL; break;
+		case '\t': rep = attr ? "&#x9;" : NULL; break;
+		case '\n': rep = attr ? "&#xA;" : NULL; break;
+		case '\r': rep = "&#xD;"; break;
+		default: rep = NULL; break;
+		}
+		if (rep) {
+			put(b, (const char *)run, (size_t)(s - run));
+			puts_(b, rep);
+			run = s + 1;
+		}
+	}
+	put(b, (const char *)run, (size_t)(s - run));
+}
+
+/* Within the Signature (not output): only its own xmlns:ds declaration. */
+static int sig_simple(xmlNodePtr n, bool top, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return NOT_SIMPLE;
+	if (n->type != XML_ELEMENT_NODE)
+		return JOS_OK;
+	if (top ? !n->nsDef || n->nsDef->next || !n->nsDef->prefix ||
+			  strcmp((const char *)n->nsDef->prefix, "ds") != 0 || !n->nsDef->href ||
+			  strcmp((const char *)n->nsDef->href, NS_DS) != 0
+		: n->nsDef != NULL)
+		return NOT_SIMPLE;
+	for (xmlNodePtr c = n->children; c; c = c->next)
+		if (sig_simple(c, false, depth + 1) != JOS_OK)
+			return NOT_SIMPLE;
+	return JOS_OK;
+}
+
+static void put_name(c14n_buf *b, xmlNodePtr e)
+{
+	if (b->ns->prefix) {
+		puts_(b, (const char *)b->ns->prefix);
+		put(b, ":", 1);
+	}
+	puts_(b, (const char *)e->name);
+}
+
+/* e and its subtree; the top (depth 0) may carry the declaration of b->ns, nothing
+ * below it any. */
+static int c14n_element(c14n_buf *b, xmlNodePtr e, int depth)
+{
+	xmlAttrPtr attrs[MAX_ATTRS];
+	int na = 0;
+	if (depth > MAX_DEPTH || e->ns != b->ns || (e->nsDef && (depth > 0 || e->nsDef != b->ns)))
+		return NOT_SIMPLE;
+	for (xmlAttrPtr a = e->properties; a; a = a->next) {
+		if (a->type != XML_ATTRIBUTE_NODE || a->ns || na == MAX_ATTRS)
+			return NOT_SIMPLE;
+		for (xmlNodePtr t = a->children; t; t = t->next)
+			if (t->type != XML_TEXT_NODE)
+				return NOT_SIMPLE;
+		int i = na++;
+		for (; i > 0 && strcmp((const char *)attrs[i - 1]->name, (const char *)a->name) > 0; i--)
+			attrs[i] = attrs[i - 1];
+		attrs[i] = a;
+	}
+	put(b, "<", 1);
+	put_name(b, e);
+	if (depth == 0)
+		puts_(b, b->decl);
+	for (int i = 0; i < na; i++) {
+		put(b, " ", 1);
+		puts_(b, (const char *)attrs[i]->name);
+		put(b, "=\"", 2);
+		for (xmlNodePtr t = attrs[i]->children; t; t = t->next)
+			if (t->content)
+				put_escaped(b, t->content, true);
+		put(b, "\"", 1);
+	}
+	put(b, ">", 1);
+	for (xmlNodePtr c = e->children; c; c = c->next) {
+		if (c == b->sig) {
+			if (sig_simple(c, true, depth + 1) != JOS_OK)
+				return NOT_SIMPLE;
+		} else if (c->type == XML_TEXT_NODE) {
+			if (c->content)
+				put_escaped(b, c->content, false);
+		} else if (c->type != XML_ELEMENT_NODE || c14n_element(b, c, depth + 1) != JOS_OK) {
+			return NOT_SIMPLE;
+		}
+	}
+	put(b, "</", 2);
+	put_name(b, e);
+	put(b, ">", 1);
+	return JOS_OK;
+}
+
+static int c14n_finish(c14n_buf *b, int rc, char **out, size_t *outlen)
+{
+	if (rc == JOS_OK && b->oom)
+		rc = JOS_ENOMEM;
+	if (rc != JOS_OK) {
+		free(b->p);
+		return rc;
+	}
+	*out = b->p;
+	*outlen = b->n;
+	return JOS_OK;
+}
+
+/* The canonical bytes of SignedInfo (xmlsec's node set: its tree) into *out: JOS_OK,
+ * NOT_SIMPLE or JOS_ENOMEM. The Signature declares xmlns:ds and nothing else does
+ * (sig_simple), so SignedInfo, the first output element using ds, renders it. */
+static int c14n_signedinfo_direct(xmlNodePtr sig, xmlNodePtr si, char **out, size_t *outlen)
+{
+	c14n_buf b = { .decl = " xmlns:ds=\"" NS_DS "\"" };
+	*out = NULL;
+	*outlen = 0;
+	if (!sig || !si || si->parent != sig || sig_simple(sig, true, 0) != JOS_OK)
+		return NOT_SIMPLE;
+	b.ns = sig->nsDef;
+	return c14n_finish(&b, c14n_element(&b, si, 0), out, outlen);
+}
+
+/* The canonical bytes of doc without sig into *out (malloc'd): JOS_OK, NOT_SIMPLE (not
+ * the layout above: nothing written) or JOS_ENOMEM. */
+static int c14n_enveloped_direct(xmlDocPtr doc, xmlNodePtr sig, char **out, size_t *outlen)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	c14n_buf b = { .sig = sig, .decl = " xmlns=\"" NS_STMT "\"" };
+	*out = NULL;
+	*outlen = 0;
+	if (!root || doc->children != root || root->next || !sig || sig->parent != root ||
+	    !root->nsDef || root->nsDef->next || root->nsDef->prefix || !root->nsDef->href ||
+	    strcmp((const char *)root->nsDef->href, NS_STMT) != 0)
+		return NOT_SIMPLE;
+	b.ns = root->nsDef;
+	return c14n_finish(&b, c14n_element(&b, root, 0), out, outlen);
+}
+
+int fmt_verify_c14n(void *vdoc, int how, char **out, size_t *outlen)
+{
+	xmlDocPtr doc = vdoc;
+	xmlNodePtr root = xmlDocGetRootElement(doc), sig = root ? root->last : NULL;
+	while (sig && sig->type != XML_ELEMENT_NODE)
+		sig = sig->prev;
+	xmlNodePtr si = sig ? xmlSecFindChild(sig, BAD_CAST "SignedInfo", BAD_CAST NS_DS) : NULL;
+	if (how == 0)
+		return c14n_enveloped_direct(doc, sig, out, outlen);
+	if (how == 2)
+		return c14n_signedinfo_direct(sig, si, out, outlen);
+	c14n_set cs = { doc, how == 1 ? sig : si };
+	xmlOutputBufferPtr buf = xmlAllocOutputBuffer(NULL);
+	if (!buf)
+		return JOS_ENOMEM;
+	int r = xmlC14NExecute(doc, how == 1 ? visible_enveloped : visible_subtree, &cs,
+			       XML_C14N_EXCLUSIVE_1_0, NULL, 0, buf);
+	if (r < 0) {
+		xmlOutputBufferClose(buf);
+		return JOS_ECRYPTO;
+	}
+	size_t len = xmlOutputBufferGetSize(buf);
+	*out = malloc(len + 1);
+	if (*out)
+		memcpy(*out, xmlOutputBufferGetContent(buf), len);
+	*outlen = len;
+	xmlOutputBufferClose(buf);
+	return *out ? JOS_OK : JOS_ENOMEM;
+}
+
+/* The canonical bytes (freed here) into transform t as its whole, final input. */
+static int push_final(xmlSecTransformCtxPtr tctx, xmlSecTransformPtr t, char **canon, size_t len)
+{
+	int r = xmlSecTransformPushBin(t, (const xmlSecByte *)*canon, (xmlSecSize)len, 1, tctx);
+	free(*canon);
+	*canon = NULL;
+	return r < 0 || t->status != xmlSecTransformStatusFinished ? -1 : 0;
+}
+
 static int cannot_check(char *why, size_t whylen)
 {
 	snprintf(why, whylen, "the signature cannot be checked: %s",
@@ -921,8 +1161,17 @@ int fmt_verify_fast(void *vdoc, void *vkey, bool ec, char *why, size_t whylen)
 		goto done;
 	}
 	dg->operation = xmlSecTransformOperationVerify;
-	if (c14n_into(&tctx, dg, doc, visible_enveloped, &cs) < 0 ||
-	    xmlSecTransformVerifyNodeContent(dg, dv, &tctx) < 0) {
+	char *canon = NULL;
+	size_t clen = 0;
+	int direct = c14n_enveloped_direct(doc, sig, &canon, &clen);
+	if (direct == JOS_ENOMEM) {
+		snprintf(why, whylen, "out of memory");
+		rc = JOS_ENOMEM;
+		goto done;
+	}
+	int pushed = direct == JOS_OK ? push_final(&tctx, dg, &canon, clen)
+				      : c14n_into(&tctx, dg, doc, visible_enveloped, &cs);
+	if (pushed < 0 || xmlSecTransformVerifyNodeContent(dg, dv, &tctx) < 0) {
 		rc = cannot_check(why, whylen);
 		goto done;
 	}
@@ -949,8 +1198,19 @@ int fmt_verify_fast(void *vdoc, void *vkey, bool ec, char *why, size_t whylen)
 	int kr = xmlSecTransformSetKeyReq(sm, &req) < 0 || xmlSecKeyMatch(key, NULL, &req) != 1 ||
 		 xmlSecTransformSetKey(sm, key) < 0;
 	xmlSecKeyReqFinalize(&req);
-	if (kr || c14n_into(&tctx, sm, doc, visible_subtree, &cs) < 0 ||
-	    xmlSecTransformVerifyNodeContent(sm, sv, &tctx) < 0) {
+	if (kr) {
+		rc = cannot_check(why, whylen);
+		goto done;
+	}
+	direct = c14n_signedinfo_direct(sig, si, &canon, &clen);
+	if (direct == JOS_ENOMEM) {
+		snprintf(why, whylen, "out of memory");
+		rc = JOS_ENOMEM;
+		goto done;
+	}
+	pushed = direct == JOS_OK ? push_final(&tctx, sm, &canon, clen)
+				  : c14n_into(&tctx, sm, doc, visible_subtree, &cs);
+	if (pushed < 0 || xmlSecTransformVerifyNodeContent(sm, sv, &tctx) < 0) {
 		rc = cannot_check(why, whylen);
 		goto done;
 	}
