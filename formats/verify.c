@@ -267,7 +267,7 @@ static int safe_parse(xmlDocPtr *out, const char *buf, size_t len, char *why, si
 	/* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID, no
 	 * XINCLUDE, no HUGE (libxml2 keeps its depth and size limits). */
 	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "statement.xml", NULL,
-					  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+					  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT);
 	if (g.dtd) {
 		xmlFreeDoc(doc);
 		xmlFreeParserCtxt(ctxt);
