@@ -52,6 +52,18 @@ int fmt_verify_shape(void *doc, char *why, size_t whylen);
  * key from KeyInfo, restricted to X509 certificates that chain to the trusted ones. */
 int fmt_verify_xmlsec(fmt_verifier *v, void *doc, time_t at, void *sign_key, char *why,
 		      size_t whylen);
+/* Stage 6 as xmlSecDSigCtxVerify checks it for the shape fmt_verify_shape accepts, with
+ * xmlsec's transforms but node sets evaluated directly (much faster on big statements);
+ * the default. key: the signer's xmlSecKeyPtr (borrowed); ec: ECDSA-SHA256, else
+ * RSA-SHA256. Only for a document that passed fmt_verify_shape. */
+int fmt_verify_fast(void *doc, void *key, bool ec, char *why, size_t whylen);
+/* For tests: the canonical bytes stage 6 digests for doc (after fmt_verify_shape), *out
+ * malloc'd; how 0: written directly (1 when doc is not the one layout that path takes),
+ * 1: by libxml2's C14N with the node-set callback; 2 and 3: the same for SignedInfo. */
+int fmt_verify_c14n(void *doc, int how, char **out, size_t *outlen);
+/* Stage 6 by fmt_verify_xmlsec (on) or fmt_verify_fast (off, the default unless
+ * JOS_VERIFY_XMLSEC=1 when the verifier was opened). */
+void fmt_verifier_set_xmlsec(fmt_verifier *v, bool on);
 /* 12:00:00 UTC on the statement's IssueDate: the moment certificates are checked at
  * (or the signer certificate's notBefore when later, see check_cert). */
 time_t fmt_verify_time(jos_day issue_date);

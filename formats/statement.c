@@ -387,6 +387,11 @@ static xmlNodePtr next_el(xmlNodePtr n)
  * (comments were refused before; entity references cannot occur without a DTD). */
 static char *text_of(const xmlNode *n)
 {
+	/* the usual case, one text child, without xmlNodeGetContent's buffer (verify reads
+	 * some 100 000 values from a big statement) */
+	if (n && n->type == XML_ELEMENT_NODE && n->children && !n->children->next &&
+	    n->children->type == XML_TEXT_NODE && n->children->content)
+		return strdup((const char *)n->children->content);
 	xmlChar *c = xmlNodeGetContent(n);
 	char *s = c ? strdup((const char *)c) : NULL;
 	xmlFree(c);
@@ -395,6 +400,14 @@ static char *text_of(const xmlNode *n)
 
 static char *attr_of(const xmlNode *n, const char *name)
 {
+	/* the usual case, as above: an attribute without namespace holding one text node */
+	for (const xmlAttr *a = n->properties; a; a = a->next)
+		if (!a->ns && strcmp((const char *)a->name, name) == 0) {
+			if (a->children && !a->children->next && a->children->type == XML_TEXT_NODE &&
+			    a->children->content)
+				return strdup((const char *)a->children->content);
+			break;
+		}
 	xmlChar *c = xmlGetNoNsProp(n, (const xmlChar *)name);
 	char *s = c ? strdup((const char *)c) : NULL;
 	xmlFree(c);

@@ -71,6 +71,26 @@ check "11 MB file: FAILED unread" 1 "big.xml: FAILED: the file is larger than 10
 check "--help" 0 "Usage: jos-settle verify" $V --help
 }
 
+# The fast signature check and xmlsec's (JOS_VERIFY_XMLSEC=1) give the same lines and
+# exit status, over good, tampered and untrusted statements.
+sed 's|<DigestValue>|<DigestValue>A|; s|<ds:DigestValue>|<ds:DigestValue>A|' "$tmp/st/0518.xml" > "$tmp/bad-digest.xml"
+sed 's|<ds:SignatureValue>|<ds:SignatureValue>AAAA|' "$tmp/st/0518.xml" > "$tmp/bad-sigvalue.xml"
+# the same statement in other encodings (the tree is the same, so OK both ways)
+sed '1s/encoding="UTF-8"/encoding="ISO-8859-1"/' "$tmp/st/0518.xml" | iconv -f UTF-8 -t ISO-8859-1 > "$tmp/latin1.xml"
+sed '1s/encoding="UTF-8"/encoding="UTF-16"/' "$tmp/st/0518.xml" | iconv -f UTF-8 -t UTF-16 > "$tmp/utf16.xml"
+# shellcheck disable=SC2086
+check "the same statement in ISO-8859-1 and UTF-16: OK" 0 "utf16.xml: OK" $V --trust "$P/ca.pem" "$tmp/latin1.xml" "$tmp/utf16.xml"
+both() {
+	local name=$1 a b ra rb
+	shift
+	a=$($RUN "$JOS_BIN" verify "$@" 2>&1); ra=$?
+	b=$(JOS_VERIFY_XMLSEC=1 $RUN "$JOS_BIN" verify "$@" 2>&1); rb=$?
+	if [ "$ra" -eq "$rb" ] && [ "$a" = "$b" ]; then ok "$name"; else bad "$name: fast (exit $ra): $a // xmlsec (exit $rb): $b"; fi
+}
+both "fast and xmlsec agree" --trust "$P/ca.pem" "$tmp/st"/*.xml "$tmp/bad.xml" "$tmp/bad-digest.xml" \
+	"$tmp/bad-sigvalue.xml" "$tmp/latin1.xml" "$tmp/utf16.xml"
+both "fast and xmlsec agree (untrusted)" --trust "$P/other-ca.pem" "$tmp/st"/*.xml
+
 # issue 7: 300 statements (not measured under valgrind)
 if [ -z "$RUN" ]; then
 	mkdir -p "$tmp/many"
@@ -88,6 +108,7 @@ if [ -z "$RUN" ]; then
 	limit=3000
 	[ -n "$san" ] && limit=60000
 	if [ $rc -eq 0 ] && [ "$okn" -eq 300 ] && [ "$ms" -lt $limit ]; then ok "300 statements"; else bad "300 statements (exit $rc, $okn OK, $ms ms)"; fi
+	both "fast and xmlsec agree on 300 statements" --trust "$P/ca.pem" "$tmp/many"/*.xml
 fi
 
 if [ $fails -ne 0 ]; then
