@@ -70,10 +70,15 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 	uint8_t *cnt = NULL;
 	uint64_t *multi = NULL;
 	span *grp = NULL;
-	size_t grpcap = 0, nmulti = 0;
+	size_t grpcap = 0, nmulti = 0, multicap = 0;
 	char a[16], b[16];
 	int rc = JOS_OK;
 
+	if (ds->npupils && !(cnt = calloc(ds->npupils, 1))) {
+		rc = JOS_ENOMEM;
+		goto done;
+	}
+#define CHECKED(e) ((e)->end >= (e)->start && (e)->pupil < ds->npupils)
 	for (size_t i = 0; i < ds->nenrol; i++) {
 		const jos_enrolment *e = &ds->enrol[i];
 		if (e->end < e->start) {
@@ -81,31 +86,22 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 			date_str(b, e->start);
 			jos_errlist_add(errs, JOS_SEV_ERROR, F_ENROL, e->line,
 					"end_date %s is before start_date %s", a, b);
+		} else if (CHECKED(e) && cnt[e->pupil] < 2) {
+			cnt[e->pupil]++;
 		}
 	}
 	if (ds->nenrol < 2 || ds->npupils == 0)
-		return JOS_OK;
-	if (!(cnt = calloc(ds->npupils, 1))) {
-		rc = JOS_ENOMEM;
 		goto done;
-	}
-#define CHECKED(e) ((e)->end >= (e)->start && (e)->pupil < ds->npupils)
 	for (size_t i = 0; i < ds->nenrol; i++) {
 		const jos_enrolment *e = &ds->enrol[i];
-		if (CHECKED(e) && cnt[e->pupil] < 2)
-			cnt[e->pupil]++;
-	}
-	for (size_t i = 0; i < ds->nenrol; i++)
-		nmulti += CHECKED(&ds->enrol[i]) && cnt[ds->enrol[i].pupil] == 2;
-	if (!(multi = malloc((nmulti ? nmulti : 1) * sizeof *multi))) {
-		rc = JOS_ENOMEM;
-		goto done;
-	}
-	nmulti = 0;
-	for (size_t i = 0; i < ds->nenrol; i++) {
-		const jos_enrolment *e = &ds->enrol[i];
-		if (CHECKED(e) && cnt[e->pupil] == 2)
-			multi[nmulti++] = (uint64_t)e->pupil << 32 | i;
+		if (!CHECKED(e) || cnt[e->pupil] != 2)
+			continue;
+		if (nmulti == multicap &&
+		    jos_grow((void **)&multi, &multicap, nmulti + 1 + ds->nenrol / 16, sizeof *multi)) {
+			rc = JOS_ENOMEM;
+			goto done;
+		}
+		multi[nmulti++] = (uint64_t)e->pupil << 32 | i;
 	}
 #undef CHECKED
 	free(cnt);
