@@ -1079,7 +1079,7 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		keys[k] = ch[k].pupils;
 		memset(&ch[k].pupils, 0, sizeof ch[k].pupils);
 	}
-	if (fmt_pupil_number(keys, (size_t)nch, rowbase, all->rows, &L->ds->npupils,
+	if (fmt_pupil_number(keys, (size_t)nch, rowbase, total, all->rows, &L->ds->npupils,
 			     fmt_thread_count()) != JOS_OK)
 		L->fatal = JOS_ENOMEM;
 	fmt_phase("load: enrolments: pupils");
@@ -1141,7 +1141,7 @@ static int load_enrolments(load_ctx *L)
 				size_t base = 0;
 				trim_rows(one.rows, one.n, one.cap);
 				if (!(rc = L->fatal) &&
-				    fmt_pupil_number(&one.pupils, 1, &base, one.rows, &ds->npupils,
+				    fmt_pupil_number(&one.pupils, 1, &base, one.n, one.rows, &ds->npupils,
 						     fmt_thread_count()) != JOS_OK)
 					rc = L->fatal = JOS_ENOMEM;
 			}

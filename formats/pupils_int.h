@@ -9,11 +9,10 @@
  * with a table that stays in the cache, on several threads. Keys are compared exactly,
  * never by hash.
  *
- * Numbers are dense and deterministic: partitions in order, and inside a partition the
- * ids in the order of their first row. The rows may be collected in several chunks (one
- * per reading thread), each with its own fmt_pupil_chunk; chunk k's rows follow chunk
- * k-1's. pbits depends on the expected row count only, so the numbers never depend on
- * the number of threads. With pbits = 0 they are the order of first appearance.
+ * Numbers are dense and in order of first appearance in the file, however the rows were
+ * collected: in several chunks (one per reading thread), each with its own
+ * fmt_pupil_chunk (chunk k's rows follow chunk k-1's), with any pbits and any number of
+ * threads.
  */
 #ifndef JOS_FORMATS_PUPILS_INT_H
 #define JOS_FORMATS_PUPILS_INT_H
@@ -50,10 +49,10 @@ int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, si
 void fmt_pupil_chunk_free(fmt_pupil_chunk *pc);
 /* The id of the chunk's row `row` (rows in increasing order). JOS_OK or JOS_ENOMEM. */
 int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row);
-/* Numbers every id: rows[rowbase[k] + row].pupil for the rows of chunk k, on up to
- * `threads` threads; *npupils = the number of distinct ids. The chunks are emptied.
- * JOS_OK or JOS_ENOMEM. */
+/* Numbers every id: rows[rowbase[k] + row].pupil for the rows of chunk k (nrows rows in
+ * all), on up to `threads` threads; *npupils = the number of distinct ids. The chunks
+ * are emptied. JOS_OK or JOS_ENOMEM. */
 int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowbase,
-		     jos_enrolment *rows, uint32_t *npupils, int threads);
+		     size_t nrows, jos_enrolment *rows, uint32_t *npupils, int threads);
 
 #endif

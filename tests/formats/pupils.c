@@ -2,8 +2,8 @@
  * tests/formats/pupils.c: pupil ids to dense numbers (formats/pupils.c): the same id
  * gets the same number and different ids different ones, whatever the length (0..16
  * bytes are kept in the key, longer ones beside it), however the rows are cut into
- * chunks and however many threads number them; numbers are dense; with one partition
- * they follow first appearance.
+ * chunks and however many threads number them; numbers are dense and follow first
+ * appearance.
  */
 #include "support/test.h"
 
@@ -46,7 +46,7 @@ static uint32_t number(jos_enrolment *rows, unsigned pbits, size_t nchunks, int 
 		size_t n = make_id(id, v);
 		assert_int_equal(fmt_pupil_add(&ch[c], id, n, (uint32_t)(r - base[c])), JOS_OK);
 	}
-	assert_int_equal(fmt_pupil_number(ch, nchunks, base, rows, &np, threads), JOS_OK);
+	assert_int_equal(fmt_pupil_number(ch, nchunks, base, ROWS, rows, &np, threads), JOS_OK);
 	return np;
 }
 
@@ -132,13 +132,22 @@ static void test_fmt_pupils__chunks_and_threads_agree(void **state)
 	free(other);
 }
 
-/* One partition: numbers in order of first appearance. */
-static void test_fmt_pupils__one_partition_first_appearance(void **state)
+/* Numbers in order of first appearance, with one partition or many. */
+static void test_fmt_pupils__first_appearance(void **state)
 {
 	jos_enrolment *rows = calloc(ROWS, sizeof *rows);
 	(void)state;
 	assert_non_null(rows);
 	uint32_t np = number(rows, 0, 3, 2), next = 0;
+	for (uint32_t r = 0; r < ROWS; r++) {
+		assert_true(rows[r].pupil <= next);
+		if (rows[r].pupil == next)
+			next++;
+	}
+	assert_int_equal(next, np);
+	memset(rows, 0, ROWS * sizeof *rows);
+	assert_int_equal(number(rows, 6, 2, 2), np);
+	next = 0;
 	for (uint32_t r = 0; r < ROWS; r++) {
 		assert_true(rows[r].pupil <= next);
 		if (rows[r].pupil == next)
@@ -164,7 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_pupils__same_id_same_number),
 		cmocka_unit_test(test_fmt_pupils__chunks_and_threads_agree),
-		cmocka_unit_test(test_fmt_pupils__one_partition_first_appearance),
+		cmocka_unit_test(test_fmt_pupils__first_appearance),
 		cmocka_unit_test(test_fmt_pupils__bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
