@@ -4,6 +4,10 @@
  */
 #include "engine/cli.h"
 
+#include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,4 +144,12 @@ void cli_print_problems(FILE *f, jos_errlist *l, size_t limit)
 	size_t total = l->nerrors + l->nwarnings;
 	if (total > shown)
 		fprintf(f, "... and %zu more problem%s\n", total - shown, total - shown == 1 ? "" : "s");
+}
+
+void cli_keep_memory(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+#endif
 }

@@ -97,6 +97,7 @@ int cmd_check(int argc, char **argv)
 	}
 	const char *dir = args.pos[0];
 	jos_errlist_init(&errs);
+	cli_keep_memory();
 	fmt_phase("start");
 	rc = fmt_dataset_load(&ds, dir, &errs);
 	if (ds)

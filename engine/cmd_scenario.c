@@ -63,6 +63,7 @@ int cmd_scenario(int argc, char **argv)
 		goto done;
 	}
 
+	cli_keep_memory();
 	rc = fmt_dataset_load(&ds, a.pos[0], &errs);
 	if (rc != JOS_OK && rc != JOS_EINVALID)
 		goto print;

@@ -278,6 +278,7 @@ int cmd_settle(int argc, char **argv)
 		goto fail;
 	}
 
+	cli_keep_memory();
 	fmt_phase("start");
 	rc = fmt_dataset_load(&ds, a.pos[0], &problems);
 	if (rc != JOS_OK || problems.nerrors) {
