@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void jos_err_clear(jos_err *err)
 {
@@ -472,4 +473,30 @@ int jos_grow(void **p, size_t *cap, size_t need, size_t size)
 	*p = np;
 	*cap = ncap;
 	return JOS_OK;
+}
+
+void jos_advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+void *jos_big_alloc(size_t bytes)
+{
+	void *p = NULL;
+	if (bytes < ((size_t)4 << 20))
+		return malloc(bytes ? bytes : 1);
+	/* aligned, so that every 2 MiB of it can be one huge page */
+	if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+		return NULL;
+	jos_advise_huge(p, bytes);
+	return p;
 }

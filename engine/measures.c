@@ -11,19 +11,23 @@
  * 0 under every method because its measure is 0. Under days every cell has pupils >= 1.
  *
  * Cost: O(n + S + M + P + C) time plus a sort of the few pupils with several counted
- * enrolments; no allocation per enrolment; the enrolments are read sequentially (three
- * passes), which matters more than anything else at 2.5 M rows. A pupil with one
- * counted enrolment (nearly all) is distinct everywhere; the others are grouped by
- * pupil and deduplicated. The included enrolments are then scattered by school into
- * 8-byte records, and within each school grouped by municipality and by category
- * with dense counters that are reset after each group.
+ * enrolments, two sequential passes over the enrolments and no array per enrolment
+ * when the file lists each school's enrolments together in school order (the usual
+ * export; otherwise one 4-byte index per enrolment puts them in that order). Memory
+ * that is touched once is what costs most at 2.5 M rows (a page fault per 4 KiB), so:
+ *   1. per enrolment d_e and whether it is counted; per pupil the number of counted
+ *      enrolments (0, 1, 2 = several), one byte;
+ *   2. school by school, each enrolment goes into the school's open cells (one per
+ *      municipality, with a short list of categories); when the school is done its
+ *      cells are appended in municipality order. A pupil with one counted enrolment
+ *      (nearly all) is distinct everywhere and counted at once;
+ *   3. the others (movers, leavers who return) are grouped by pupil, deduplicated and
+ *      added to their cells and municipalities.
  */
 #include "engine/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-enum { F_COUNTED = 1, F_CELL_FIRST = 2, F_MUNI_FIRST = 4, F_INCLUDED = 8 };
 
 static int64_t enrol_days(const jos_enrolment *e, jos_day ps, jos_day pe)
 {
@@ -32,93 +36,47 @@ static int64_t enrol_days(const jos_enrolment *e, jos_day ps, jos_day pe)
 	return t >= s ? t - s + 1 : 0;
 }
 
+/* A counted enrolment of a pupil with several: its cell (its open cell until the
+ * school is flushed) and municipality. */
 typedef struct {
-	uint64_t key;   /* muni << 32 | school */
-	uint32_t idx;
-} pk_item;
+	uint32_t pupil, cell;
+	uint16_t muni;
+} multi_rec;
 
-static int pk_cmp(const void *pa, const void *pb)
+static int mr_cmp(const void *pa, const void *pb)
 {
-	const pk_item *a = pa, *b = pb;
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
+	const multi_rec *a = pa, *b = pb;
+	if (a->muni != b->muni)
+		return a->muni < b->muni ? -1 : 1;
+	return (a->cell > b->cell) - (a->cell < b->cell);
 }
 
-void eng_measures_free(eng_measures *m)
+/* Stable LSD radix sort of v[0..n) by pupil < 2^bits, 11 bits a pass; tmp holds n.
+ * Returns the array that holds the result (v or tmp). */
+static multi_rec *sort_by_pupil(multi_rec *v, multi_rec *tmp, size_t n, unsigned bits)
 {
-	if (!m)
-		return;
-	free(m->cells);
-	free(m->catx);
-	free(m->school_first);
-	free(m->by_muni);
-	free(m->muni_first);
-	free(m->muni_pupils);
-	free(m->muni_pupil_days);
-	free(m);
-}
-
-/* Marks F_CELL_FIRST / F_MUNI_FIRST on the first counted enrolment of each
- * (school, muni) and each muni of one pupil. g[0..n) are counted enrolments of the
- * pupil in file order. */
-static int dedupe_pupil(const jos_dataset *ds, uint8_t *flags, const uint32_t *g, size_t n,
-			pk_item **tmp, size_t *tmpcap)
-{
-	const jos_enrolment *E = ds->enrol;
-	if (n <= 16) {
-		for (size_t i = 0; i < n; i++) {
-			const jos_enrolment *e = &E[g[i]];
-			bool cell_seen = false, muni_seen = false;
-			for (size_t j = 0; j < i && !cell_seen; j++) {
-				const jos_enrolment *f = &E[g[j]];
-				if (f->residence == e->residence) {
-					muni_seen = true;
-					cell_seen = f->school == e->school;
-				}
-			}
-			if (!cell_seen)
-				flags[g[i]] |= F_CELL_FIRST;
-			if (!muni_seen)
-				flags[g[i]] |= F_MUNI_FIRST;
+	uint32_t cnt[2048];
+	for (unsigned sh = 0; sh < bits; sh += 11) {
+		memset(cnt, 0, sizeof cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[v[i].pupil >> sh & 2047]++;
+		for (uint32_t d = 0, sum = 0; d < 2048; d++) {
+			uint32_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
 		}
-		return JOS_OK;
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[v[i].pupil >> sh & 2047]++] = v[i];
+		multi_rec *t = v;
+		v = tmp;
+		tmp = t;
 	}
-	if (jos_grow((void **)tmp, tmpcap, n, sizeof **tmp) != JOS_OK)
-		return JOS_ENOMEM;
-	pk_item *t = *tmp;
-	for (size_t i = 0; i < n; i++) {
-		t[i].key = (uint64_t)E[g[i]].residence << 32 | E[g[i]].school;
-		t[i].idx = g[i];
-	}
-	qsort(t, n, sizeof *t, pk_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || t[i].key != t[i - 1].key)
-			flags[t[i].idx] |= F_CELL_FIRST;
-		if (i == 0 || t[i].key >> 32 != t[i - 1].key >> 32)
-			flags[t[i].idx] |= F_MUNI_FIRST;
-	}
-	return JOS_OK;
+	return v;
 }
-
-/* One included enrolment, scattered by school: 8 bytes, read sequentially after. */
-typedef struct {
-	uint16_t muni, cat;
-	uint32_t dfl;    /* d_e in the low 28 bits, flags above */
-} rec_t;
-
-#define REC_DAYS(r) ((int64_t)((r).dfl & 0x0FFFFFFFu))
-#define REC_FLAGS(r) ((r).dfl >> 28)
 
 static int u16_cmp(const void *pa, const void *pb)
 {
 	uint16_t a = *(const uint16_t *)pa, b = *(const uint16_t *)pb;
-	return (a > b) - (a < b);
-}
-
-static int u64_cmp(const void *pa, const void *pb)
-{
-	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
 	return (a > b) - (a < b);
 }
 
@@ -137,6 +95,135 @@ static void sort_u16(uint16_t *v, size_t n)
 	}
 }
 
+void eng_measures_free(eng_measures *m)
+{
+	if (!m)
+		return;
+	free(m->cells);
+	free(m->catx);
+	free(m->school_first);
+	free(m->by_muni);
+	free(m->muni_first);
+	free(m->muni_pupils);
+	free(m->muni_pupil_days);
+	free(m);
+}
+
+/* Counts one pupil with several counted enrolments g[0..n) (any order): once in each
+ * of its cells and once in each of its municipalities. */
+static void dedupe_pupil(eng_measures *m, multi_rec *g, size_t n)
+{
+	if (n <= 16) {
+		for (size_t i = 0; i < n; i++) {
+			bool cell_seen = false, muni_seen = false;
+			for (size_t j = 0; j < i && !cell_seen; j++)
+				if (g[j].muni == g[i].muni) {
+					muni_seen = true;
+					cell_seen = g[j].cell == g[i].cell;
+				}
+			if (!cell_seen)
+				m->cells[g[i].cell].pupils++;
+			if (!muni_seen)
+				m->muni_pupils[g[i].muni]++;
+		}
+		return;
+	}
+	qsort(g, n, sizeof *g, mr_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || g[i].cell != g[i - 1].cell)
+			m->cells[g[i].cell].pupils++;
+		if (i == 0 || g[i].muni != g[i - 1].muni)
+			m->muni_pupils[g[i].muni]++;
+	}
+}
+
+/* The open cells of the school at hand: one per municipality met, each with a list of
+ * its categories, in arrays indexed by the order the municipalities were met. dense,
+ * when municipalities times categories is small (always, in practice), finds the
+ * category of an open cell in one step instead of walking the list. */
+typedef struct {
+	uint32_t next;   /* next category of the same cell, NONE at the end */
+	uint16_t cat;
+	int64_t x;
+} cat_acc;
+
+#define NONE UINT32_MAX
+#define DENSE_MAX ((size_t)1 << 20)
+
+typedef struct {
+	uint32_t *slot;      /* per municipality: 1 + its open cell, 0 when none */
+	uint16_t *mu;        /* per open cell: the municipality */
+	uint16_t *sorted;    /* the municipalities sorted, at flush */
+	int64_t *days, *pupils;
+	uint32_t *head;      /* per open cell: its first category */
+	uint32_t *cell;      /* per open cell: its index in m->cells, at flush */
+	uint32_t *dense;     /* [open cell * NC + category]: its accumulator or NONE */
+	size_t nopen, nc;
+	cat_acc *acc;        /* category accumulators of the open cells */
+	size_t nacc, acccap;
+	cat_acc *tc;         /* one cell's categories, sorted at flush */
+	size_t tccap;
+	size_t cellcap, catxcap;
+} school_acc;
+
+/* jos_grow for the big output arrays, which are filled as they grow: huge pages. */
+static int grow_big(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t old = *cap;
+	if (jos_grow(p, cap, need, size) != JOS_OK)
+		return JOS_ENOMEM;
+	if (*cap != old)
+		jos_advise_huge(*p, *cap * size);
+	return JOS_OK;
+}
+
+/* Appends the open cells of school s to m in municipality order and closes them. */
+static int flush_school(eng_measures *m, school_acc *a, uint32_t s)
+{
+	size_t nt = a->nopen;
+	if (nt == 0)
+		return JOS_OK;
+	memcpy(a->sorted, a->mu, nt * sizeof *a->sorted);
+	sort_u16(a->sorted, nt);
+	if (grow_big((void **)&m->cells, &a->cellcap, m->ncells + nt, sizeof *m->cells) ||
+	    grow_big((void **)&m->catx, &a->catxcap, m->ncatx + a->nacc, sizeof *m->catx))
+		return JOS_ENOMEM;
+	for (size_t t = 0; t < nt; t++) {
+		uint16_t mu = a->sorted[t];
+		uint32_t l = a->slot[mu] - 1;
+		size_t ntc = 0;
+		a->slot[mu] = 0;
+		for (uint32_t j = a->head[l]; j != NONE; j = a->acc[j].next) {
+			if (jos_grow((void **)&a->tc, &a->tccap, ntc + 1, sizeof *a->tc))
+				return JOS_ENOMEM;
+			if (a->dense)
+				a->dense[(size_t)l * a->nc + a->acc[j].cat] = NONE;
+			/* insertion by category: a cell has few */
+			size_t q = ntc++;
+			for (; q > 0 && a->tc[q - 1].cat > a->acc[j].cat; q--)
+				a->tc[q] = a->tc[q - 1];
+			a->tc[q] = a->acc[j];
+		}
+		a->cell[l] = (uint32_t)m->ncells;
+		eng_cell *cell = &m->cells[m->ncells++];
+		memset(cell, 0, sizeof *cell);
+		cell->school = s;
+		cell->muni = mu;
+		cell->pupils = a->pupils[l];
+		cell->pupil_days = a->days[l];
+		cell->cat_first = (uint32_t)m->ncatx;
+		cell->ncat = (uint32_t)ntc;
+		for (size_t j = 0; j < ntc; j++) {
+			m->catx[m->ncatx].category = a->tc[j].cat;
+			m->catx[m->ncatx++].x = a->tc[j].x;
+		}
+		m->muni_pupil_days[mu] += a->days[l];
+	}
+	a->nopen = 0;
+	a->nacc = 0;
+	return JOS_OK;
+}
+
 int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err)
 {
 	const jos_enrolment *E = ds->enrol;
@@ -145,17 +232,17 @@ int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err)
 	const jos_day ps = ds->set.period_start, pe = ds->set.period_end, cd = ds->set.count_date;
 	const bool headcount = ds->set.measure == JOS_MEASURE_HEADCOUNT;
 	eng_measures *m = NULL;
-	uint8_t *flags = NULL, *pcnt = NULL;
-	uint32_t *spos = NULL, *mcnt = NULL, *mpos = NULL, *ccnt = NULL, *g = NULL, *cidx = NULL;
-	uint16_t *tm = NULL, *tc = NULL;
-	uint64_t *multi = NULL;
-	int64_t *cx = NULL;
-	rec_t *rec = NULL, *tmp = NULL;
-	pk_item *pk = NULL;
-	size_t pkcap = 0, k = 0, nmulti = 0, cellcap = 0, catxcap = 0;
+	uint8_t *pcnt = NULL;
+	uint32_t *spos = NULL, *order = NULL, *cidx = NULL;
+	multi_rec *multi = NULL, *mtmp = NULL;
+	school_acc a;
+	size_t k = 0, nmulti = 0, jm = 0;
+	uint32_t last_school = 0;
+	bool in_order = true;
 	int rc = JOS_OK;
 
 	*out = NULL;
+	memset(&a, 0, sizeof a);
 	if (eng_period_days(ds) <= 0)
 		return jos_err_set(err, JOS_EINVALID, "settlement.ini", ds->set.line_period,
 				   "period_end lies before period_start");
@@ -166,132 +253,149 @@ int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err)
 		return jos_err_set(err, JOS_EOVERFLOW, NULL, 0,
 				   "too many enrolments, pupils or schools (at most %u)",
 				   (unsigned)(UINT32_MAX - 1));
-	for (size_t i = 0; i < n; i++)
-		if (E[i].school >= S || E[i].residence >= NM || E[i].pupil >= P ||
-		    E[i].category >= NC)
-			return jos_err_set(err, JOS_EINTERNAL, "enrolments.csv", E[i].line,
-					   "enrolment refers to an unknown school, municipality, "
-					   "pupil or category");
 
 #define NZ(x) ((x) ? (x) : 1)
-	if (!(m = calloc(1, sizeof *m)) || !(flags = calloc(NZ(n), 1)) ||
-	    !(pcnt = calloc(NZ(P), 1)) || !(spos = calloc(S + 1, sizeof *spos)) ||
-	    !(mcnt = calloc(NZ(NM), sizeof *mcnt)) || !(mpos = calloc(NZ(NM), sizeof *mpos)) ||
-	    !(tm = malloc(NZ(NM) * sizeof *tm)) || !(ccnt = calloc(NC, sizeof *ccnt)) ||
-	    !(cx = calloc(NC, sizeof *cx)) || !(tc = malloc(NC * sizeof *tc)) ||
+	a.nc = NC;
+	if (!(m = calloc(1, sizeof *m)) || !(pcnt = jos_big_alloc(NZ(P))) ||
+	    !(spos = calloc(S + 1, sizeof *spos)) ||
+	    !(a.slot = calloc(NZ(NM), sizeof *a.slot)) ||
+	    !(a.mu = malloc(NZ(NM) * sizeof *a.mu)) ||
+	    !(a.sorted = malloc(NZ(NM) * sizeof *a.sorted)) ||
+	    !(a.days = malloc(NZ(NM) * sizeof *a.days)) ||
+	    !(a.pupils = malloc(NZ(NM) * sizeof *a.pupils)) ||
+	    !(a.head = malloc(NZ(NM) * sizeof *a.head)) ||
+	    !(a.cell = malloc(NZ(NM) * sizeof *a.cell)) ||
+	    (NZ(NM) * NC <= DENSE_MAX && !(a.dense = malloc(NZ(NM) * NC * sizeof *a.dense))) ||
 	    !(m->school_first = calloc(S + 1, sizeof *m->school_first)) ||
 	    !(m->muni_first = calloc(NM + 1, sizeof *m->muni_first)) ||
 	    !(m->muni_pupils = calloc(NZ(NM), sizeof *m->muni_pupils)) ||
 	    !(m->muni_pupil_days = calloc(NZ(NM), sizeof *m->muni_pupil_days)))
 		goto oom;
+	memset(pcnt, 0, NZ(P));
+	if (a.dense)
+		memset(a.dense, 0xFF, NZ(NM) * NC * sizeof *a.dense);
 	m->period_days = eng_period_days(ds);
 	m->measure = ds->set.measure;
 
 	/* 1. which enrolments make cells, which the measure counts; per school and per
-	 *    pupil counts (sequential over the enrolments) */
+	 *    pupil counts; whether the schools come one after the other in order */
 	for (size_t i = 0; i < n; i++) {
-		int64_t d = enrol_days(&E[i], ps, pe);
-		bool counted = headcount ? (E[i].start <= cd && cd <= E[i].end) : d > 0;
+		const jos_enrolment *e = &E[i];
+		if (e->school >= S || e->residence >= NM || e->pupil >= P || e->category >= NC) {
+			rc = jos_err_set(err, JOS_EINTERNAL, "enrolments.csv", e->line,
+					 "enrolment refers to an unknown school, municipality, "
+					 "pupil or category");
+			goto done;
+		}
+		int64_t d = enrol_days(e, ps, pe);
+		bool counted = headcount ? (e->start <= cd && cd <= e->end) : d > 0;
 		if (d > 0 || counted) {
-			flags[i] = F_INCLUDED | (counted ? F_COUNTED : 0);
-			spos[E[i].school + 1]++;
+			spos[e->school + 1]++;
 			k++;
-			if (counted && pcnt[E[i].pupil] < 2)
-				pcnt[E[i].pupil]++;
+			if (e->school < last_school)
+				in_order = false;
+			last_school = e->school;
+			if (counted) {   /* 1 -> 2: both enrolments are "several" */
+				uint8_t *pc = &pcnt[e->pupil];
+				nmulti += *pc == 0 ? 0 : *pc == 1 ? 2 : 1;
+				*pc += *pc < 2;
+			}
 		}
 	}
-
-	/* 2. distinct pupils: a pupil with one counted enrolment is first everywhere;
-	 *    the others (movers, leavers who return) are grouped by pupil and deduplicated */
-	for (size_t i = 0; i < n; i++)
-		if (flags[i] & F_COUNTED) {
-			if (pcnt[E[i].pupil] == 1)
-				flags[i] |= F_CELL_FIRST | F_MUNI_FIRST;
-			else
-				nmulti++;
-		}
-	if (nmulti) {
-		if (!(multi = malloc(nmulti * sizeof *multi)) || !(g = malloc(nmulti * sizeof *g)))
-			goto oom;
-		size_t j = 0;
-		for (size_t i = 0; i < n; i++)
-			if ((flags[i] & F_COUNTED) && pcnt[E[i].pupil] == 2)
-				multi[j++] = (uint64_t)E[i].pupil << 32 | i;
-		qsort(multi, nmulti, sizeof *multi, u64_cmp);
-		for (size_t a = 0, b; a < nmulti; a = b) {
-			for (b = a; b < nmulti && multi[b] >> 32 == multi[a] >> 32; b++)
-				g[b - a] = (uint32_t)multi[b];
-			if ((rc = dedupe_pupil(ds, flags, g, b - a, &pk, &pkcap)) != JOS_OK)
-				goto oom;
-		}
-	}
-
-	/* 3. scatter the included enrolments by school into compact records */
-	if (!(rec = malloc(NZ(k) * sizeof *rec)) || !(tmp = malloc(NZ(k) * sizeof *tmp)))
-		goto oom;
 	for (size_t s = 0; s < S; s++)
 		spos[s + 1] += spos[s];
-	for (size_t i = 0; i < n; i++)
-		if (flags[i] & F_INCLUDED) {
-			rec_t *r = &rec[spos[E[i].school]++];
-			r->muni = E[i].residence;
-			r->cat = E[i].category;
-			r->dfl = (uint32_t)enrol_days(&E[i], ps, pe) | (uint32_t)(flags[i] & 0x0F) << 28;
+	if (nmulti && (!(multi = jos_big_alloc(nmulti * sizeof *multi)) ||
+		       !(mtmp = jos_big_alloc(nmulti * sizeof *mtmp))))
+		goto oom;
+	/* otherwise: the included enrolments by school, in file order within a school */
+	if (!in_order) {
+		if (!(order = jos_big_alloc(NZ(k) * sizeof *order)))
+			goto oom;
+		for (size_t i = 0; i < n; i++) {
+			int64_t d = enrol_days(&E[i], ps, pe);
+			bool counted = headcount ? (E[i].start <= cd && cd <= E[i].end) : d > 0;
+			if (d > 0 || counted)
+				order[spos[E[i].school]++] = (uint32_t)i;
 		}
-	free(flags);
-	flags = NULL;
-
-	/* 4. per school (spos[s] is now the end of school s): group by municipality,
-	 *    then by category, with dense counters reset after each group */
-	for (size_t s = 0, b0 = 0; s < S; b0 = spos[s], s++) {
-		size_t b1 = spos[s], nt = 0;
-		for (size_t i = b0; i < b1; i++)
-			if (mcnt[rec[i].muni]++ == 0)
-				tm[nt++] = rec[i].muni;
-		sort_u16(tm, nt);
-		for (size_t t = 0, off = b0; t < nt; t++) {
-			mpos[tm[t]] = (uint32_t)off;
-			off += mcnt[tm[t]];
-		}
-		for (size_t i = b0; i < b1; i++)
-			tmp[mpos[rec[i].muni]++] = rec[i];
-		for (size_t t = 0; t < nt; t++) {
-			uint16_t mu = tm[t];
-			size_t ge = mpos[mu], gs = ge - mcnt[mu], ntc = 0;
-			mcnt[mu] = 0;
-			if (jos_grow((void **)&m->cells, &cellcap, m->ncells + 1, sizeof *m->cells))
-				goto oom;
-			eng_cell *cell = &m->cells[m->ncells++];
-			memset(cell, 0, sizeof *cell);
-			cell->school = (uint32_t)s;
-			cell->muni = mu;
-			cell->cat_first = (uint32_t)m->ncatx;
-			for (size_t i = gs; i < ge; i++) {
-				unsigned fl = REC_FLAGS(tmp[i]);
-				int64_t d = REC_DAYS(tmp[i]);
-				uint16_t c = tmp[i].cat;
-				if (ccnt[c]++ == 0)
-					tc[ntc++] = c;
-				cx[c] += headcount ? ((fl & F_COUNTED) != 0) : d;
-				cell->pupil_days += d;
-				cell->pupils += (fl & F_CELL_FIRST) != 0;
-				m->muni_pupils[mu] += (fl & F_MUNI_FIRST) != 0;
-			}
-			m->muni_pupil_days[mu] += cell->pupil_days;
-			sort_u16(tc, ntc);
-			if (jos_grow((void **)&m->catx, &catxcap, m->ncatx + ntc, sizeof *m->catx))
-				goto oom;
-			for (size_t j = 0; j < ntc; j++) {
-				m->catx[m->ncatx].category = tc[j];
-				m->catx[m->ncatx++].x = cx[tc[j]];
-				ccnt[tc[j]] = 0;
-				cx[tc[j]] = 0;
-			}
-			cell->ncat = (uint32_t)ntc;
-		}
+		for (size_t s = S; s > 0; s--)   /* back to the starts */
+			spos[s] = spos[s - 1];
+		spos[0] = 0;
 	}
 
-	/* 5. indices: cells per school; cells by (municipality, school) */
+	/* 2. school by school: open cells, flushed in municipality order */
+	size_t j = 0;
+	for (size_t s = 0; s < S; s++) {
+		size_t end = spos[s + 1], mark = jm;
+		for (; in_order ? j < n : j < end; j++) {
+			size_t i = in_order ? j : order[j];
+			const jos_enrolment *e = &E[i];
+			int64_t d = enrol_days(e, ps, pe);
+			bool counted = headcount ? (e->start <= cd && cd <= e->end) : d > 0;
+			if (!(d > 0 || counted))
+				continue;
+			if (e->school != s)
+				break;   /* in order: the next school's first enrolment */
+			uint16_t mu = e->residence, c = e->category;
+			uint32_t l = a.slot[mu], q;
+			if (l == 0) {
+				l = (uint32_t)a.nopen++;
+				a.slot[mu] = l + 1;
+				a.mu[l] = mu;
+				a.days[l] = 0;
+				a.pupils[l] = 0;
+				a.head[l] = NONE;
+			} else {
+				l--;
+			}
+			if (a.dense) {
+				q = a.dense[(size_t)l * NC + c];
+			} else {
+				q = a.head[l];
+				while (q != NONE && a.acc[q].cat != c)
+					q = a.acc[q].next;
+			}
+			if (q == NONE) {
+				if (jos_grow((void **)&a.acc, &a.acccap, a.nacc + 1, sizeof *a.acc))
+					goto oom;
+				q = (uint32_t)a.nacc++;
+				a.acc[q].next = a.head[l];
+				a.acc[q].cat = c;
+				a.acc[q].x = 0;
+				a.head[l] = q;
+				if (a.dense)
+					a.dense[(size_t)l * NC + c] = q;
+			}
+			a.acc[q].x += headcount ? counted : d;
+			a.days[l] += d;
+			if (counted) {
+				if (pcnt[e->pupil] == 1) {
+					a.pupils[l]++;
+					m->muni_pupils[mu]++;
+				} else {
+					if (jm == nmulti) {
+						rc = JOS_EINTERNAL;
+						goto several;
+					}
+					/* the open cell until the flush */
+					multi[jm].pupil = e->pupil;
+					multi[jm].cell = l;
+					multi[jm++].muni = mu;
+				}
+			}
+		}
+		if ((rc = flush_school(m, &a, (uint32_t)s)) != JOS_OK)
+			goto oom;
+		for (size_t x = mark; x < jm; x++)
+			multi[x].cell = a.cell[multi[x].cell];
+	}
+	if (jm != nmulti) {
+several:
+		rc = jos_err_set(err, JOS_EINTERNAL, NULL, 0, "measures: counted enrolments of "
+			"pupils with several differ between the passes");
+		goto done;
+	}
+
+	/* 3. indices: cells per school; cells by (municipality, school) */
 	if (!(m->by_muni = malloc(NZ(m->ncells) * sizeof *m->by_muni)))
 		goto oom;
 	for (size_t c = 0; c < m->ncells; c++) {
@@ -302,30 +406,44 @@ int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err)
 		m->school_first[s + 1] += m->school_first[s];
 	for (size_t mu = 0; mu < NM; mu++)
 		m->muni_first[mu + 1] += m->muni_first[mu];
-	cidx = mpos;   /* reuse: next free slot per municipality */
+	cidx = a.slot;   /* reuse: next free slot per municipality */
 	for (size_t mu = 0; mu < NM; mu++)
 		cidx[mu] = m->muni_first[mu];
 	for (size_t c = 0; c < m->ncells; c++)   /* cells are in school order: stable */
 		m->by_muni[cidx[m->cells[c].muni]++] = (uint32_t)c;
+
+	/* 4. pupils with several counted enrolments: grouped by pupil */
+	if (nmulti) {
+		unsigned bits = 0;
+		while (bits < 32 && (P - 1) >> bits)
+			bits++;
+		multi_rec *v = sort_by_pupil(multi, mtmp, nmulti, bits);
+		for (size_t x = 0, y; x < nmulti; x = y) {
+			for (y = x + 1; y < nmulti && v[y].pupil == v[x].pupil; y++)
+				;
+			dedupe_pupil(m, v + x, y - x);
+		}
+	}
 #undef NZ
 	goto done;
 oom:
 	rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory computing the measures");
 done:
-	free(flags);
 	free(pcnt);
 	free(spos);
-	free(mcnt);
-	free(mpos);
-	free(tm);
-	free(ccnt);
-	free(cx);
-	free(tc);
+	free(order);
 	free(multi);
-	free(g);
-	free(rec);
-	free(tmp);
-	free(pk);
+	free(mtmp);
+	free(a.slot);
+	free(a.mu);
+	free(a.sorted);
+	free(a.days);
+	free(a.pupils);
+	free(a.head);
+	free(a.cell);
+	free(a.dense);
+	free(a.acc);
+	free(a.tc);
 	if (rc != JOS_OK)
 		eng_measures_free(m);
 	else
