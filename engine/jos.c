@@ -492,7 +492,7 @@ void jos_advise_huge(void *p, size_t bytes)
 void *jos_big_alloc(size_t bytes)
 {
 	void *p = NULL;
-	if (bytes < ((size_t)4 << 20))
+	if (bytes < ((size_t)2 << 20))
 		return malloc(bytes ? bytes : 1);
 	/* aligned, so that every 2 MiB of it can be one huge page */
 	if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)

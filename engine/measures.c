@@ -166,14 +166,26 @@ typedef struct {
 	size_t cellcap, catxcap;
 } school_acc;
 
-/* jos_grow for the big output arrays, which are filled as they grow: huge pages. */
-static int grow_big(void **p, size_t *cap, size_t need, size_t size)
+/* jos_grow for the big output arrays, which are filled as they grow: a fresh aligned
+ * block (huge pages) and a copy of the used part, instead of realloc's 4 KiB faults. */
+static int grow_big(void **p, size_t *cap, size_t used, size_t need, size_t size)
 {
-	size_t old = *cap;
-	if (jos_grow(p, cap, need, size) != JOS_OK)
+	if (need <= *cap)
+		return JOS_OK;
+	size_t ncap = *cap ? *cap : 1024;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / size)
+			return JOS_ENOMEM;
+		ncap *= 2;
+	}
+	void *np = jos_big_alloc(ncap * size);
+	if (!np)
 		return JOS_ENOMEM;
-	if (*cap != old)
-		jos_advise_huge(*p, *cap * size);
+	if (used)
+		memcpy(np, *p, used * size);
+	free(*p);
+	*p = np;
+	*cap = ncap;
 	return JOS_OK;
 }
 
@@ -185,8 +197,9 @@ static int flush_school(eng_measures *m, school_acc *a, uint32_t s)
 		return JOS_OK;
 	memcpy(a->sorted, a->mu, nt * sizeof *a->sorted);
 	sort_u16(a->sorted, nt);
-	if (grow_big((void **)&m->cells, &a->cellcap, m->ncells + nt, sizeof *m->cells) ||
-	    grow_big((void **)&m->catx, &a->catxcap, m->ncatx + a->nacc, sizeof *m->catx))
+	if (grow_big((void **)&m->cells, &a->cellcap, m->ncells, m->ncells + nt, sizeof *m->cells) ||
+	    grow_big((void **)&m->catx, &a->catxcap, m->ncatx, m->ncatx + a->nacc,
+		     sizeof *m->catx))
 		return JOS_ENOMEM;
 	for (size_t t = 0; t < nt; t++) {
 		uint16_t mu = a->sorted[t];
