@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct fmt_outdir {
 	char *tmp;      /* the temporary folder */
 	out_file *files;
 	size_t nfiles, cap;
+	pthread_mutex_t mu;   /* files, nfiles, cap: fmt_outdir_write runs in several threads */
 	bool committed;
 };
 
@@ -177,7 +179,10 @@ int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err)
 	int rc = JOS_ENOMEM;
 
 	*out = NULL;
-	if (!o || split_path(path, &parent, &base) != JOS_OK)
+	if (!o)
+		goto fail;
+	pthread_mutex_init(&o->mu, NULL);
+	if (split_path(path, &parent, &base) != JOS_OK)
 		goto fail;
 	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || base[0] == '\0') {
 		rc = jos_err_set(err, JOS_EUSAGE, path, 0, "output folder must be named (not '.' or '..')");
@@ -302,21 +307,28 @@ static int sync_files(fmt_outdir *o, jos_err *err)
 int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_t len,
 		     jos_err *err)
 {
+	char hex[65], *rel = strdup(relpath);
 	int rc;
-	if (jos_grow((void **)&o->files, &o->cap, o->nfiles + 1, sizeof *o->files) != JOS_OK)
+	if (!rel)
 		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
-	out_file *f = &o->files[o->nfiles];
-	if (!(f->rel = strdup(relpath)))
-		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
-	if (sha256_hex(f->hex, data, len) != 0) {
-		free(f->rel);
+	if (sha256_hex(hex, data, len) != 0) {
+		free(rel);
 		return jos_err_set(err, JOS_ECRYPTO, relpath, 0, "cannot compute its SHA-256");
 	}
 	if ((rc = write_file(o, relpath, data, len, false, err)) != JOS_OK) {
-		free(f->rel);
+		free(rel);
 		return rc;
 	}
+	pthread_mutex_lock(&o->mu);
+	if (jos_grow((void **)&o->files, &o->cap, o->nfiles + 1, sizeof *o->files) != JOS_OK) {
+		pthread_mutex_unlock(&o->mu);
+		free(rel);
+		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+	}
+	o->files[o->nfiles].rel = rel;
+	memcpy(o->files[o->nfiles].hex, hex, sizeof hex);
 	o->nfiles++;
+	pthread_mutex_unlock(&o->mu);
 	return JOS_OK;
 }
 
@@ -405,6 +417,7 @@ void fmt_outdir_free(fmt_outdir *o)
 	free(o->files);
 	free(o->tmp);
 	free(o->path);
+	pthread_mutex_destroy(&o->mu);
 	free(o);
 }
 

@@ -422,17 +422,21 @@ static int sign_si(tbuf *out, const fmt_stmt_signer *ss, const char *si, size_t 
 	return ok ? JOS_OK : JOS_ECRYPTO;
 }
 
-static int sign_fast(char **out, size_t *outlen, const fmt_stmt_signer *ss, const fmt_stmt *st,
-		     jos_err *err)
+/* Signs st the fast way into S (the document), C (its canonical form) and SI (the
+ * canonical SignedInfo), emptied first; their memory is reused from call to call. */
+static int sign_fast_into(tbuf *S, tbuf *C, tbuf *SI, const fmt_stmt_signer *ss,
+			  const fmt_stmt *st, jos_err *err)
 {
 	writer w;
-	tbuf si = { 0 };
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int rc = JOS_OK;
 	memset(&w, 0, sizeof w);
-	*out = NULL;
-	*outlen = 0;
+	w.s = *S;
+	w.c = *C;
+	tbuf si = *SI;
+	w.s.n = w.c.n = si.n = 0;
+	w.s.oom = w.c.oom = si.oom = false;
 
 	write_stmt(&w, st);
 	if (w.bad) {
@@ -465,15 +469,30 @@ static int sign_fast(char **out, size_t *outlen, const fmt_stmt_signer *ss, cons
 	tb_put(&w.s, ss->sig_tail, ss->sig_tail_len);
 	if (w.s.oom)
 		goto nomem;
-	*out = w.s.p;
-	*outlen = w.s.n;
-	w.s.p = NULL;
 	goto done;
 nomem:
 	rc = jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory writing the statement");
 done:
-	free(w.s.p);
-	free(w.c.p);
+	*S = w.s;
+	*C = w.c;
+	*SI = si;
+	return rc;
+}
+
+static int sign_fast(char **out, size_t *outlen, const fmt_stmt_signer *ss, const fmt_stmt *st,
+		     jos_err *err)
+{
+	tbuf s = { 0 }, c = { 0 }, si = { 0 };
+	int rc = sign_fast_into(&s, &c, &si, ss, st, err);
+	*out = NULL;
+	*outlen = 0;
+	if (rc == JOS_OK) {
+		*out = s.p;
+		*outlen = s.n;
+		s.p = NULL;
+	}
+	free(s.p);
+	free(c.p);
 	free(si.p);
 	return rc;
 }
@@ -748,6 +767,48 @@ int fmt_stmt_sign(char **out, size_t *outlen, fmt_stmt_signer *ss, const fmt_stm
 	if (ss->fast)
 		return sign_fast(out, outlen, ss, st, err);
 	return sign_tree(out, outlen, ss->signer, st, err);
+}
+
+/* The buffers of a fmt_stmt_buf. */
+typedef struct {
+	tbuf s, c, si;
+	char *tree;   /* the tree path's output */
+} stmt_bufs;
+
+int fmt_stmt_sign_buf(fmt_stmt_buf *b, fmt_stmt_signer *ss, const fmt_stmt *st, jos_err *err)
+{
+	stmt_bufs *p = b->priv;
+	int rc;
+	b->xml = NULL;
+	b->len = 0;
+	if (!p && !(p = b->priv = calloc(1, sizeof *p)))
+		return jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
+	free(p->tree);
+	p->tree = NULL;
+	if (ss->fast) {
+		if ((rc = sign_fast_into(&p->s, &p->c, &p->si, ss, st, err)) == JOS_OK) {
+			b->xml = p->s.p;
+			b->len = p->s.n;
+		}
+		return rc;
+	}
+	if ((rc = sign_tree(&p->tree, &b->len, ss->signer, st, err)) == JOS_OK)
+		b->xml = p->tree;
+	return rc;
+}
+
+void fmt_stmt_buf_free(fmt_stmt_buf *b)
+{
+	stmt_bufs *p = b ? b->priv : NULL;
+	if (p) {
+		free(p->s.p);
+		free(p->c.p);
+		free(p->si.p);
+		free(p->tree);
+		free(p);
+	}
+	if (b)
+		memset(b, 0, sizeof *b);
 }
 
 void fmt_stmt_signer_free(fmt_stmt_signer *ss)
