@@ -83,13 +83,26 @@ static bool tb_reserve(tbuf *b, size_t more)
 	return true;
 }
 
-static void tb_put(tbuf *b, const char *s, size_t n)
+static void tb_put_slow(tbuf *b, const char *s, size_t n)
 {
 	if (n && tb_reserve(b, n)) {
 		memcpy(b->p + b->n, s, n);
 		b->n += n;
 	}
 }
+
+/* Most puts are a few bytes into room that is there: no call. */
+static inline void tb_put(tbuf *b, const char *s, size_t n)
+{
+	if (!b->oom && b->cap - b->n >= n) {
+		memcpy(b->p + b->n, s, n);
+		b->n += n;
+		return;
+	}
+	tb_put_slow(b, s, n);
+}
+
+#define TB_LIT(b, lit) tb_put((b), (lit), sizeof(lit) - 1)
 
 static void tb_puts(tbuf *b, const char *s)
 {
@@ -114,6 +127,30 @@ static bool xml_text_ok(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	return true;
+}
+
+/* v in decimal, as "%lld" writes it. */
+static void i64_text(char buf[JOS_FMT_BUF], int64_t v)
+{
+	char tmp[24], *t = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	*--t = '\0';
+	do {
+		*--t = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--t = '-';
+	memcpy(buf, t, (size_t)(tmp + sizeof tmp - t));
+}
+
+/* A text both forms write as is: no character to escape, none XML cannot hold. */
+static bool plain_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == '&' || *p == '<' || *p == '>')
 			return false;
 	return true;
 }
@@ -346,13 +383,34 @@ static void write_stmt(writer *w, const fmt_stmt *st)
 		const fmt_stmt_line *l = ord[i];
 		xattr la[] = { { "school", l->school }, { "name", l->name }, { "type", l->type } };
 		open_el(w, 2, "Line", la, 3);
-		snprintf(a, sizeof a, "%lld", (long long)l->pupils);
-		leaf(w, 3, "Pupils", NULL, 0, a);
-		leaf(w, 3, "PupilYears", NULL, 0, l->pupil_years);
-		leaf(w, 3, "SchoolNetCost", NULL, 0, jos_cents_format(a, l->school_net_cost));
-		leaf(w, 3, "GrossShare", NULL, 0, jos_cents_format(a, l->gross));
-		leaf(w, 3, "Amount", NULL, 0, jos_cents_format(a, l->amount));
-		close_el(w, 2, "Line");
+		if (!plain_text(l->pupil_years)) {   /* not from fmt_stmt_build: the long way */
+			snprintf(a, sizeof a, "%lld", (long long)l->pupils);
+			leaf(w, 3, "Pupils", NULL, 0, a);
+			leaf(w, 3, "PupilYears", NULL, 0, l->pupil_years);
+			leaf(w, 3, "SchoolNetCost", NULL, 0, jos_cents_format(a, l->school_net_cost));
+			leaf(w, 3, "GrossShare", NULL, 0, jos_cents_format(a, l->gross));
+			leaf(w, 3, "Amount", NULL, 0, jos_cents_format(a, l->amount));
+			close_el(w, 2, "Line");
+			continue;
+		}
+		/* numbers and the pupil-years need no escaping, and the children have no
+		 * attributes: serialised and canonical bytes are the same, written once */
+		tbuf *b = &w->s;
+		size_t start = b->n;
+		i64_text(a, l->pupils);
+		TB_LIT(b, "\n      <Pupils>");
+		tb_puts(b, a);
+		TB_LIT(b, "</Pupils>\n      <PupilYears>");
+		tb_puts(b, l->pupil_years);
+		TB_LIT(b, "</PupilYears>\n      <SchoolNetCost>");
+		tb_puts(b, jos_cents_format(a, l->school_net_cost));
+		TB_LIT(b, "</SchoolNetCost>\n      <GrossShare>");
+		tb_puts(b, jos_cents_format(a, l->gross));
+		TB_LIT(b, "</GrossShare>\n      <Amount>");
+		tb_puts(b, jos_cents_format(a, l->amount));
+		TB_LIT(b, "</Amount>\n    </Line>");
+		if (!b->oom)
+			tb_put(&w->c, b->p + start, b->n - start);
 	}
 	free(ord);
 	close_el(w, 1, "Lines");
