@@ -2,18 +2,23 @@
  * outdir.c: settle's output folder appears whole or not at all (SPEC "Outputs appear
  * all at once or not at all").
  *
- * Everything is written into ".NAME.jos-settle-tmp-PID" beside OUT_DIR, each file
- * fsync'd, SHA256SUMS last, then the folder is renamed into place. The files are
- * fsync'd at commit, not one by one as they come (286 fsyncs in a row cost settle a
- * third of a second at national scale): the kernel is asked to start writing each file
- * back as soon as it is written (sync_file_range, Linux), and commit fsyncs them all
- * before SHA256SUMS is written, so the guarantee is the same. With --force an
- * existing OUT_DIR is first renamed aside and removed after the new one is in place,
- * so nothing foreign survives. Leftovers of runs that were killed are recognised by
- * their name (and a PID that is no longer running) and removed by the next run.
+ * Everything is written into ".NAME.jos-settle-tmp-PID" beside OUT_DIR, every file made
+ * durable, SHA256SUMS last (fsync'd), then the folder is renamed into place. The files
+ * are made durable at commit, not one by one as they come (286 fsyncs in a row cost
+ * settle a third of a second at national scale): on Linux with one syncfs(2) of the
+ * file system that holds the temporary folder, which waits for every dirty page and
+ * inode on it like an fsync of each file (and reports a write-back error of any of them:
+ * the folder's descriptor is opened before the first file is written), and lets the
+ * kernel write the files back in a few large requests instead of one or more per file
+ * (measured: 26 MB in 286 files, 45 ms instead of 95 ms with a write-back hint per file
+ * and an fsync each). Elsewhere, or when syncfs is refused, each file is fsync'd. With
+ * --force an existing OUT_DIR is first renamed aside and removed after the new one is
+ * in place, so nothing foreign survives. Leftovers of runs that were killed are
+ * recognised by their name (and a PID that is no longer running) and removed by the
+ * next run.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1   /* sync_file_range */
+#define _GNU_SOURCE 1   /* syncfs */
 #endif
 #include "formats/formats.h"
 
@@ -43,6 +48,7 @@ struct fmt_outdir {
 	out_file *files;
 	size_t nfiles, cap;
 	pthread_mutex_t mu;   /* files, nfiles, cap: fmt_outdir_write runs in several threads */
+	int dirfd;            /* the temporary folder, open from begin to commit (syncfs) */
 	bool committed;
 };
 
@@ -181,6 +187,7 @@ int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err)
 	*out = NULL;
 	if (!o)
 		goto fail;
+	o->dirfd = -1;
 	pthread_mutex_init(&o->mu, NULL);
 	if (split_path(path, &parent, &base) != JOS_OK)
 		goto fail;
@@ -200,6 +207,8 @@ int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err)
 				 strerror(errno));
 		goto fail;
 	}
+	/* before any file is written: syncfs reports write-back errors since this open */
+	o->dirfd = open(o->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(parent);
 	free(base);
 	*out = o;
@@ -254,8 +263,7 @@ static int sha256_hex(char hex[65], const char *data, size_t len)
 	return 0;
 }
 
-/* Writes a file; fsyncs it now when sync_now, else starts its write-back (commit
- * fsyncs it). */
+/* Writes a file; fsyncs it now when sync_now, else commit makes it durable. */
 static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t len, bool sync_now,
 		      jos_err *err)
 {
@@ -273,19 +281,25 @@ static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t l
 		free(p);
 		return rc;
 	}
-#ifdef SYNC_FILE_RANGE_WRITE
-	if (!sync_now)
-		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint */
-#endif
 	if (close(fd) != 0)
 		rc = jos_err_set(err, JOS_EIO, p, 0, "cannot write: %s", strerror(errno));
 	free(p);
 	return rc;
 }
 
-/* fsync of every file written so far (their write-back started when written). */
+/* Every file written so far made durable: syncfs of their file system, else an fsync
+ * of each. */
 static int sync_files(fmt_outdir *o, jos_err *err)
 {
+#ifdef __linux__
+	if (o->dirfd >= 0) {
+		if (syncfs(o->dirfd) == 0)
+			return JOS_OK;
+		if (errno != ENOSYS && errno != EPERM)
+			return jos_err_set(err, JOS_EIO, o->tmp, 0, "cannot write: %s",
+					   strerror(errno));
+	}
+#endif
 	for (size_t i = 0; i < o->nfiles; i++) {
 		char *p = join(o->tmp, o->files[i].rel);
 		if (!p)
@@ -410,6 +424,8 @@ void fmt_outdir_free(fmt_outdir *o)
 {
 	if (!o)
 		return;
+	if (o->dirfd >= 0)
+		close(o->dirfd);
 	if (!o->committed && o->tmp)
 		remove_tree(o->tmp);
 	for (size_t i = 0; i < o->nfiles; i++)
