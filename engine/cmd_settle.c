@@ -241,7 +241,7 @@ int cmd_settle(int argc, char **argv)
 			rc = JOS_EINVALID;
 		goto done;
 	}
-	if ((rc = eng_settle(&s, ds, &problems, &err)) != JOS_OK)
+	if ((rc = eng_settle_mt(&s, ds, &problems, fmt_thread_count(), &err)) != JOS_OK)
 		goto fail;
 	cli_print_problems(stderr, &problems, 100); /* warnings */
 	fmt_phase("measures and settlement");

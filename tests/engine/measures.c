@@ -279,10 +279,17 @@ static void test_eng_measures__random_against_brute_force(void **state)
 		}
 		if (iter % 3 == 1)
 			qsort(ds->enrol, ds->nenrol, sizeof *ds->enrol, enrol_by_school);
-		eng_measures *m;
+		eng_measures *m, *mt;
 		jos_err err;
 		assert_int_equal(eng_measures_build(&m, ds, &err), JOS_OK);
 		check_brute_force(ds, m, hc);
+		/* ranges of schools on threads, joined in order: the same measures */
+		assert_int_equal(eng_measures_build_mt(&mt, ds, 2 + iter % 3, &err), JOS_OK);
+		check_brute_force(ds, mt, hc);
+		assert_int_equal(m->ncells, mt->ncells);
+		assert_memory_equal(m->cells, mt->cells, m->ncells * sizeof *m->cells);
+		assert_memory_equal(m->by_muni, mt->by_muni, m->ncells * sizeof *m->by_muni);
+		eng_measures_free(mt);
 		eng_measures_free(m);
 		eng_dataset_free(ds);
 	}
