@@ -133,6 +133,8 @@ typedef struct {
 	size_t nlines;
 	jos_cents gross, net;
 	jos_status status;
+	char *line_strings;        /* when set (fmt_stmt_build): the lines' strings live in
+				      this one block, freed instead of each of them */
 } fmt_stmt;
 
 void fmt_stmt_free(fmt_stmt *st);     /* frees members */
