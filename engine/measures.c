@@ -10,17 +10,20 @@
  * but it is not a statement line (eng_row_lines wants pupils >= 1) and its shares are
  * 0 under every method because its measure is 0. Under days every cell has pupils >= 1.
  *
- * Cost: O(n + S + M + P + C) time plus a sort of the few pupils with several counted
- * enrolments, two sequential passes over the enrolments and no array per enrolment
- * when the file lists each school's enrolments together in school order (the usual
- * export; otherwise one 4-byte index per enrolment puts them in that order). Memory
- * that is touched once is what costs most at 2.5 M rows (a page fault per 4 KiB), so:
+ * Cost: O(n + S + M + P + C) time (a radix sort of the few pupils with several counted
+ * enrolments), two passes over the enrolments and no array per enrolment when the file
+ * lists the schools in order (otherwise one 4-byte index per enrolment, in school order,
+ * file order within a school: the bench's generator interleaves neighbouring schools).
+ * Memory that is touched once is what costs most at 2.5 M rows (a page fault per 4 KiB
+ * under virtualisation), so:
  *   1. per enrolment d_e and whether it is counted; per pupil the number of counted
  *      enrolments (0, 1, 2 = several), one byte;
  *   2. school by school, each enrolment goes into the school's open cells (one per
  *      municipality, with a short list of categories); when the school is done its
  *      cells are appended in municipality order. A pupil with one counted enrolment
- *      (nearly all) is distinct everywhere and counted at once;
+ *      (nearly all) is distinct everywhere and counted at once. With several threads,
+ *      each takes a range of schools with about as many enrolments and the parts are
+ *      joined in school order: integer sums and the same cells, whatever the count;
  *   3. the others (movers, leavers who return) are grouped by pupil, deduplicated and
  *      added to their cells and municipalities.
  */
