@@ -93,7 +93,7 @@ $(BIN): $(BUILD)/engine/main.o $(BUILD)/libjos.a
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libjos.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $<"
-	@$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
+	@$(CC) $(CFLAGS) -Itests -MMD -MP -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libjos.a $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/gen: $(GEN_SRC) $(BUILD)/libjos.a
 	$(CC) $(CFLAGS) -o $@ $(GEN_SRC) $(BUILD)/libjos.a $(PKG_LIBS)
@@ -176,4 +176,4 @@ fuzz-smoke:
 clean:
 	rm -rf build build-san build-vg build-fuzz bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -15,9 +15,7 @@ void eng_key_result_free(eng_key_result *r)
 {
 	if (!r)
 		return;
-	free(r->weighted);
-	free(r->gross);
-	free(r->amount);
+	free(r->weighted);   /* gross and amount live in the same block */
 	free(r->muni_gross);
 	free(r->muni_net);
 	free(r->muni_status);
@@ -59,9 +57,13 @@ int eng_key_apply(eng_key_result **out, const jos_dataset *ds, const eng_measure
 	for (size_t mu = 0; mu < NM; mu++)
 		if (m->muni_first[mu + 1] - m->muni_first[mu] > maxslice)
 			maxslice = m->muni_first[mu + 1] - m->muni_first[mu];
-	if (!(r = calloc(1, sizeof *r)) || !(r->weighted = alloc0(NC, sizeof *r->weighted)) ||
-	    !(r->gross = alloc0(NC, sizeof *r->gross)) ||
-	    !(r->amount = alloc0(NC, sizeof *r->amount)) ||
+	/* the per-cell arrays in one block (huge pages: 5 MB at 2.5 M enrolments) */
+	if (NC > (SIZE_MAX / 2) / (sizeof *r->weighted + sizeof *r->gross + sizeof *r->amount))
+		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory applying a key");
+	size_t cells = NC ? NC : 1;
+	if (!(r = calloc(1, sizeof *r)) ||
+	    !(r->weighted = jos_big_alloc(cells * (sizeof *r->weighted + sizeof *r->gross +
+						   sizeof *r->amount))) ||
 	    !(r->muni_gross = alloc0(NM, sizeof *r->muni_gross)) ||
 	    !(r->muni_net = alloc0(NM, sizeof *r->muni_net)) ||
 	    !(r->muni_status = alloc0(NM, sizeof *r->muni_status)) ||
@@ -71,6 +73,10 @@ int eng_key_apply(eng_key_result **out, const jos_dataset *ds, const eng_measure
 		rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory applying a key");
 		goto done;
 	}
+	r->gross = (jos_cents *)(r->weighted + cells);   /* 16-byte items first: aligned */
+	r->amount = r->gross + cells;
+	memset(r->weighted, 0, cells * sizeof *r->weighted);
+	memset(r->gross, 0, 2 * cells * sizeof *r->gross);
 	r->key = key;
 	if ((rc = key_weighted_measure(r->weighted, ds, m, key, err)) != JOS_OK ||
 	    (rc = key_gross_shares(r->gross, r->school_unapportioned, r->school_outside_zeroed, ds,

@@ -74,86 +74,80 @@ static int check_signed(const char *xml, size_t len, const fmt_stmt *st, fmt_sig
 	return JOS_OK;
 }
 
-/* ---- statements: built and signed on every core, written in order ------------------
- * Each statement is built and signed independently (fmt_stmt_sign on the fast path
- * shares only read-only state), so worker threads take statements in row order and
- * the main thread writes each one as soon as it and all before it are ready: the
- * output folder gets the same bytes in the same order as with one thread. Workers stay
- * at most WINDOW statements ahead of the writer, so memory stays small. JOS_THREADS=1
- * (or a key that may not be used from several threads) signs in the main thread. */
-
-#define WINDOW 16
-
-typedef struct {
-	char *xml;
-	size_t len;
-	int rc;
-	bool done;
-	jos_err err;
-} stmt_slot;
+/* ---- statements: built, signed and written on every core ---------------------------
+ * Each statement is built, signed and written independently (fmt_stmt_sign on the fast
+ * path shares only read-only state; fmt_outdir_write may run in several threads), so
+ * the threads, the main one included, take statements in row order and each writes
+ * its own file: the output folder gets the same bytes as with one thread (SHA256SUMS
+ * is sorted). Each thread reuses its buffers, so a statement faults in no fresh pages.
+ * When statements fail, the first in row order is reported, as with one thread: every
+ * statement before it was taken before it. JOS_THREADS=1 (or a key that may not be used
+ * from several threads) does everything in the main thread. */
 
 typedef struct {
 	const jos_dataset *ds;
 	const eng_settlement *s;
 	fmt_stmt_signer *ss;
 	fmt_signer *signer;
+	fmt_outdir *od;
 	size_t *rows;        /* settlement rows with a statement, in order */
 	size_t n;
-	stmt_slot *slot;
-	size_t next;         /* the next statement a worker takes */
-	size_t written;      /* statements the writer is done with */
-	bool stop;
+	size_t next;         /* the next statement a thread takes */
+	size_t failed;       /* the first statement that failed, n when none */
+	int rc;              /* its error */
+	jos_err err;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 } stmt_pool;
 
-static int make_statement(char **xml, size_t *len, const stmt_pool *p, size_t i, jos_err *err)
+static int make_statement(fmt_stmt_buf *b, const stmt_pool *p, size_t i, jos_err *err)
 {
 	fmt_stmt st;
 	int rc = fmt_stmt_build(&st, p->ds, p->s, &p->s->rows[p->rows[i]], err);
 	if (rc == JOS_OK)
-		rc = fmt_stmt_sign(xml, len, p->ss, &st, err);
+		rc = fmt_stmt_sign_buf(b, p->ss, &st, err);
 	/* The tree path (libxml2 + xmlsec) can lose data under memory pressure without
 	 * an error (tests/torture.sh): read it back and check it. The fast path writes
 	 * its bytes itself and was proven equal to the tree path when it was opened. */
 	if (rc == JOS_OK && !fmt_stmt_signer_fast(p->ss))
-		rc = check_signed(*xml, *len, &st, p->signer, err);
+		rc = check_signed(b->xml, b->len, &st, p->signer, err);
 	fmt_stmt_free(&st);
+	if (rc == JOS_OK) {
+		char rel[64];
+		snprintf(rel, sizeof rel, "statements/%s.xml",
+			 p->ds->munis[p->s->rows[p->rows[i]].muni].code);
+		rc = fmt_outdir_write(p->od, rel, b->xml, b->len, err);
+	}
 	return rc;
-}
-
-static int write_one(fmt_outdir *od, const stmt_pool *p, size_t i, const char *xml, size_t len,
-		     jos_err *err)
-{
-	char rel[64];
-	snprintf(rel, sizeof rel, "statements/%s.xml",
-		 p->ds->munis[p->s->rows[p->rows[i]].muni].code);
-	return fmt_outdir_write(od, rel, xml, len, err);
 }
 
 static void *stmt_worker(void *arg)
 {
 	stmt_pool *p = arg;
+	fmt_stmt_buf b = { 0 };
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (!p->stop && p->next < p->n && p->next >= p->written + WINDOW)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->stop || p->next >= p->n) {
+		if (p->next >= p->n || p->failed < p->n) {
 			pthread_mutex_unlock(&p->mu);
-			return NULL;
+			break;
 		}
 		size_t i = p->next++;
 		pthread_mutex_unlock(&p->mu);
 
-		stmt_slot r = { 0 };
-		jos_err_clear(&r.err);
-		r.rc = make_statement(&r.xml, &r.len, p, i, &r.err);
-		r.done = true;
-		pthread_mutex_lock(&p->mu);
-		p->slot[i] = r;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
+		jos_err e;
+		jos_err_clear(&e);
+		int rc = make_statement(&b, p, i, &e);
+		if (rc != JOS_OK) {
+			pthread_mutex_lock(&p->mu);
+			if (i < p->failed) {
+				p->failed = i;
+				p->rc = rc;
+				p->err = e;
+			}
+			pthread_mutex_unlock(&p->mu);
+		}
 	}
+	fmt_stmt_buf_free(&b);
+	return NULL;
 }
 
 static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_settlement *s,
@@ -166,6 +160,7 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 	p.ds = ds;
 	p.s = s;
 	p.signer = signer;
+	p.od = od;
 	if ((rc = fmt_stmt_signer_open(&p.ss, signer, err)) != JOS_OK)
 		return rc;
 	p.rows = malloc((s->nrows ? s->nrows : 1) * sizeof *p.rows);
@@ -176,63 +171,23 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 	for (size_t i = 0; i < s->nrows; i++)
 		if (s->rows[i].statement)
 			p.rows[p.n++] = i;
+	p.failed = p.n;
+	pthread_mutex_init(&p.mu, NULL);
 
+	/* the main thread is one of the workers */
 	int want = fmt_stmt_signer_concurrent(p.ss) ? fmt_thread_count() : 1;
-	if (want > 1 && p.n > 1) {
-		p.slot = calloc(p.n, sizeof *p.slot);
-		if (!p.slot) {
-			rc = jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
-			goto done;
-		}
-		pthread_mutex_init(&p.mu, NULL);
-		pthread_cond_init(&p.cv, NULL);
-		for (; nt < want && (size_t)nt < p.n; nt++)
-			if (pthread_create(&tid[nt], NULL, stmt_worker, &p) != 0)
-				break;
-	}
-	if (nt == 0) {   /* one thread */
-		for (size_t i = 0; i < p.n && rc == JOS_OK; i++) {
-			char *xml = NULL;
-			size_t len = 0;
-			rc = make_statement(&xml, &len, &p, i, err);
-			if (rc == JOS_OK)
-				rc = write_one(od, &p, i, xml, len, err);
-			free(xml);
-		}
-		goto done;
-	}
-	for (size_t i = 0; i < p.n && rc == JOS_OK; i++) {
-		pthread_mutex_lock(&p.mu);
-		while (!p.slot[i].done)
-			pthread_cond_wait(&p.cv, &p.mu);
-		pthread_mutex_unlock(&p.mu);
-		stmt_slot *r = &p.slot[i];
-		rc = r->rc;
-		if (rc != JOS_OK)
-			*err = r->err;
-		else
-			rc = write_one(od, &p, i, r->xml, r->len, err);
-		free(r->xml);
-		r->xml = NULL;
-		pthread_mutex_lock(&p.mu);
-		p.written = i + 1;
-		if (rc != JOS_OK)
-			p.stop = true;
-		pthread_cond_broadcast(&p.cv);
-		pthread_mutex_unlock(&p.mu);
-	}
-	pthread_mutex_lock(&p.mu);
-	p.stop = true;
-	pthread_cond_broadcast(&p.cv);
-	pthread_mutex_unlock(&p.mu);
+	for (; nt + 1 < want && (size_t)nt + 1 < p.n; nt++)
+		if (pthread_create(&tid[nt], NULL, stmt_worker, &p) != 0)
+			break;
+	stmt_worker(&p);
 	for (int t = 0; t < nt; t++)
 		pthread_join(tid[t], NULL);
-	for (size_t i = 0; i < p.n; i++)
-		free(p.slot[i].xml);
-	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
+	if (p.failed < p.n) {
+		rc = p.rc;
+		*err = p.err;
+	}
 done:
-	free(p.slot);
 	free(p.rows);
 	fmt_stmt_signer_free(p.ss);
 	return rc;
@@ -287,7 +242,7 @@ int cmd_settle(int argc, char **argv)
 			rc = JOS_EINVALID;
 		goto done;
 	}
-	if ((rc = eng_settle(&s, ds, &problems, &err)) != JOS_OK)
+	if ((rc = eng_settle_mt(&s, ds, &problems, fmt_thread_count(), &err)) != JOS_OK)
 		goto fail;
 	cli_print_problems(stderr, &problems, 100); /* warnings */
 	fmt_phase("measures and settlement");

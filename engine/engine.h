@@ -144,6 +144,10 @@ typedef struct eng_measures {
 } eng_measures;
 
 int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err);
+/* The same on up to nthreads threads (the caller's included); the result does not
+ * depend on nthreads. Pure computation: the front end chooses nthreads. */
+#define ENG_MAX_THREADS 8
+int eng_measures_build_mt(eng_measures **out, const jos_dataset *ds, int nthreads, jos_err *err);
 void eng_measures_free(eng_measures *m);
 
 /* ---- one key over every municipality ---------------------------------------- */
@@ -200,6 +204,10 @@ typedef struct eng_settlement {
  * sum to C(s); each statement's amounts sum to its net). Warnings (schools that
  * apportion nothing) go into warnings. JOS_EOVERFLOW / JOS_EINTERNAL on failure. */
 int eng_settle(eng_settlement **out, const jos_dataset *ds, jos_errlist *warnings, jos_err *err);
+/* The same on up to nthreads threads (measures and keys); the result does not depend
+ * on nthreads. */
+int eng_settle_mt(eng_settlement **out, const jos_dataset *ds, jos_errlist *warnings,
+		  int nthreads, jos_err *err);
 void eng_settlement_free(eng_settlement *s);
 
 /* A statement line: a school where the recipient has a pupil counted by the measure. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void jos_err_clear(jos_err *err)
 {
@@ -282,10 +283,15 @@ void jos_day_format(char *buf, jos_day day)
 static char *u128_digits(char *end, jos_u128 v)
 {
 	*--end = '\0';
-	do {
+	while (v > UINT64_MAX) {   /* 128-bit division only for the high digits */
 		*--end = (char)('0' + (int)(v % 10));
 		v /= 10;
-	} while (v);
+	}
+	uint64_t w = (uint64_t)v;
+	do {
+		*--end = (char)('0' + (int)(w % 10));
+		w /= 10;
+	} while (w);
 	return end;
 }
 
@@ -297,19 +303,43 @@ char *jos_ratio_format(char *buf, jos_i128 num, jos_i128 den, int places)
 	jos_u128 scale = 1;
 	for (int i = 0; i < places; i++)
 		scale *= 10;
-	/* round half-up of |num|*scale/den; callers keep |num|*scale within 128 bits */
-	jos_u128 q = (un * scale * 2 + (jos_u128)den) / ((jos_u128)den * 2);
-	jos_u128 ip = q / scale, fp = q % scale;
+	/* round half-up of |num|*scale/den; callers keep |num|*scale within 128 bits.
+	 * Amounts and pupil-years fit in 64 bits: the same sums without 128-bit division
+	 * (statements format hundreds of thousands of numbers). */
+	jos_u128 q;
+	const jos_u128 lim = (jos_u128)1 << 62;
+	if ((jos_u128)den < lim && un < lim / scale) {
+		uint64_t d = (uint64_t)den;
+		q = ((uint64_t)un * (uint64_t)scale * 2 + d) / (d * 2);
+	} else {
+		q = (un * scale * 2 + (jos_u128)den) / ((jos_u128)den * 2);
+	}
+	jos_u128 ip, fp;
+	if (q <= UINT64_MAX && scale <= UINT64_MAX) {
+		ip = (uint64_t)q / (uint64_t)scale;
+		fp = (uint64_t)q % (uint64_t)scale;
+	} else {
+		ip = q / scale;
+		fp = q % scale;
+	}
 	char *p = buf;
 	if (neg && q != 0)
 		*p++ = '-';
 	char *s = u128_digits(tmp + sizeof tmp, ip);
-	size_t n = strlen(s);
+	size_t n = (size_t)(tmp + sizeof tmp - 1 - s);
 	memcpy(p, s, n);
 	p += n;
 	if (places > 0) {
 		*p++ = '.';
 		for (int i = places - 1; i >= 0; i--) {
+			if (fp <= UINT64_MAX) {
+				uint64_t f = (uint64_t)fp;
+				for (; i >= 0; i--) {
+					p[i] = (char)('0' + (int)(f % 10));
+					f /= 10;
+				}
+				break;
+			}
 			p[i] = (char)('0' + (int)(fp % 10));
 			fp /= 10;
 		}
@@ -515,4 +545,30 @@ int jos_sort_u64(uint64_t *v, size_t n)
 		memcpy(v, src, n * sizeof *v);
 	free(tmp);
 	return JOS_OK;
+}
+
+void jos_advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+void *jos_big_alloc(size_t bytes)
+{
+	void *p = NULL;
+	if (bytes < ((size_t)2 << 20))
+		return malloc(bytes ? bytes : 1);
+	/* aligned, so that every 2 MiB of it can be one huge page */
+	if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+		return NULL;
+	jos_advise_huge(p, bytes);
+	return p;
 }

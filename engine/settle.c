@@ -12,6 +12,7 @@
  */
 #include "engine/engine.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,12 +106,40 @@ static int check_prorata(const jos_dataset *ds, const eng_measures *m, const eng
 	return JOS_OK;
 }
 
+/* One key over every municipality, for a thread. */
+typedef struct {
+	const jos_dataset *ds;
+	const eng_measures *m;
+	eng_key_result **res;
+	const bool *used;
+	size_t first, step;   /* keys first, first + step, ... */
+	int *rc;              /* per key */
+	jos_err *err;         /* per key */
+} apply_job;
+
+static void *apply_keys(void *arg)
+{
+	apply_job *jb = arg;
+	for (size_t k = jb->first; k < jb->ds->nkeys; k += jb->step)
+		if (jb->used[k])
+			jb->rc[k] = eng_key_apply(&jb->res[k], jb->ds, jb->m, &jb->ds->keys[k],
+						  &jb->err[k]);
+	return NULL;
+}
+
 int eng_settle(eng_settlement **out, const jos_dataset *ds, jos_errlist *warnings, jos_err *err)
+{
+	return eng_settle_mt(out, ds, warnings, 1, err);
+}
+
+int eng_settle_mt(eng_settlement **out, const jos_dataset *ds, jos_errlist *warnings,
+		  int nthreads, jos_err *err)
 {
 	eng_settlement *st = NULL;
 	bool *used = NULL;
 	eng_line *lines = NULL;
-	int rc = JOS_OK, dk;
+	int rc = JOS_OK, dk, *krc = NULL;
+	jos_err *kerr = NULL;
 
 	*out = NULL;
 	dk = ds->set.default_key_idx;
@@ -123,12 +152,13 @@ int eng_settle(eng_settlement **out, const jos_dataset *ds, jos_errlist *warning
 	if (!(st = calloc(1, sizeof *st)) ||
 	    !(st->results = calloc(ds->nkeys, sizeof *st->results)) ||
 	    !(used = calloc(ds->nkeys, sizeof *used)) ||
+	    !(krc = calloc(ds->nkeys, sizeof *krc)) || !(kerr = calloc(ds->nkeys, sizeof *kerr)) ||
 	    !(st->rows = calloc(ds->nmunis ? ds->nmunis : 1, sizeof *st->rows))) {
 		rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory settling");
 		goto done;
 	}
 	st->nresults = ds->nkeys;
-	if ((rc = eng_measures_build(&st->measures, ds, err)) != JOS_OK)
+	if ((rc = eng_measures_build_mt(&st->measures, ds, nthreads, err)) != JOS_OK)
 		goto done;
 	const eng_measures *m = st->measures;
 
@@ -144,11 +174,33 @@ int eng_settle(eng_settlement **out, const jos_dataset *ds, jos_errlist *warning
 		}
 		used[k] = true;
 	}
+	/* the keys are independent: key k on thread k mod nthreads; errors by key order */
+	{
+		apply_job jobs[ENG_MAX_THREADS];
+		pthread_t tid[ENG_MAX_THREADS];
+		size_t nt = nthreads < 1 ? 1 : nthreads > ENG_MAX_THREADS ? ENG_MAX_THREADS
+									   : (size_t)nthreads;
+		int started = 0;
+		if (nt > ds->nkeys)
+			nt = ds->nkeys ? ds->nkeys : 1;
+		for (size_t t = 0; t < nt; t++)
+			jobs[t] = (apply_job){ ds, m, st->results, used, t, nt, krc, kerr };
+		for (size_t t = 1; t < nt; t++, started++)
+			if (pthread_create(&tid[t], NULL, apply_keys, &jobs[t]) != 0)
+				break;
+		apply_keys(&jobs[0]);
+		for (int t = 1; t <= started; t++)
+			pthread_join(tid[t], NULL);
+		for (size_t t = (size_t)started + 1; t < nt; t++)
+			apply_keys(&jobs[t]);
+	}
 	for (size_t k = 0; k < ds->nkeys; k++) {
 		if (!used[k])
 			continue;
-		if ((rc = eng_key_apply(&st->results[k], ds, m, &ds->keys[k], err)) != JOS_OK)
+		if ((rc = krc[k]) != JOS_OK) {
+			*err = kerr[k];
 			goto done;
+		}
 		const eng_key_result *r = st->results[k];
 		if (warnings && ds->keys[k].method != KEY_TARIFF)
 			for (size_t s = 0; s < ds->nschools; s++)
@@ -221,6 +273,8 @@ int eng_settle(eng_settlement **out, const jos_dataset *ds, jos_errlist *warning
 done:
 	free(lines);
 	free(used);
+	free(krc);
+	free(kerr);
 	if (rc != JOS_OK)
 		eng_settlement_free(st);
 	else

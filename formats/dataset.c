@@ -88,7 +88,7 @@ static void strtab_free(strtab *t)
 /* A zeroed slot array (huge pages for big ones: they are probed at random). */
 static uint64_t *slots_alloc(size_t nslots)
 {
-	uint64_t *p = fmt_alloc_huge(nslots * sizeof(uint64_t));
+	uint64_t *p = jos_big_alloc(nslots * sizeof(uint64_t));
 	if (p)
 		memset(p, 0, nslots * sizeof(uint64_t));
 	return p;
@@ -1024,7 +1024,7 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		line[k + 1] = line[k] + (uint64_t)cj[k].lines;
 		region[k + 1] = region[k] + (size_t)cj[k].lines + 1;
 	}
-	if (line[nch] > UINT32_MAX || !(rows = fmt_alloc_huge(region[nch] * sizeof *rows)))
+	if (line[nch] > UINT32_MAX || !(rows = jos_big_alloc(region[nch] * sizeof *rows)))
 		return 0;
 
 	for (int k = 0; k < nch; k++) {
@@ -1127,7 +1127,7 @@ static int load_enrolments(load_ctx *L)
 			rc = L->fatal = JOS_EIO;
 		} else {
 			size_t cap = rows_for(size > begin ? size - begin : 0);
-			jos_enrolment *rows = fmt_alloc_huge(cap * sizeof *rows);
+			jos_enrolment *rows = jos_big_alloc(cap * sizeof *rows);
 			if (!rows || chunk_init(&one, pbits, 0, (size_t)(size / 40) + 16, rows, cap,
 						true) != JOS_OK) {
 				if (!one.rows)

@@ -140,6 +140,8 @@ typedef struct {
 	size_t nlines;
 	jos_cents gross, net;
 	jos_status status;
+	char *line_strings;        /* when set (fmt_stmt_build): the lines' strings live in
+				      this one block, freed instead of each of them */
 } fmt_stmt;
 
 void fmt_stmt_free(fmt_stmt *st);     /* frees members */
@@ -217,9 +219,6 @@ int fmt_sign_check(fmt_signer *s, void *doc, jos_err *err);
 int fmt_thread_count(void);
 /* JOS_TIMES=1: prints "time: NAME  wall since the previous call" to stderr. */
 void fmt_phase(const char *name);
-/* malloc for a big array filled once: 2 MiB aligned with a huge-page hint from 4 MiB on
- * (each fresh 4 KiB page is a costly fault under virtualisation). Free with free(). */
-void *fmt_alloc_huge(size_t bytes);
 /* Statements signed and serialised in one go, byte for byte what fmt_stmt_to_xml +
  * fmt_sign give, without building a tree when that is proven to give the same bytes
  * (formats/sign_fast.c: a test statement is signed both ways at open; JOS_SIGN_TREE=1
@@ -232,6 +231,17 @@ bool fmt_stmt_signer_fast(const fmt_stmt_signer *ss);
 bool fmt_stmt_signer_concurrent(const fmt_stmt_signer *ss);
 int fmt_stmt_sign(char **out, size_t *outlen, fmt_stmt_signer *ss, const fmt_stmt *st,
 		  jos_err *err);
+/* The same into buffers that one thread reuses from statement to statement (fresh
+ * memory for each would fault in its pages again). Zero-initialise; on success
+ * b->xml[0..b->len) holds the signed statement until the next call or
+ * fmt_stmt_buf_free. */
+typedef struct {
+	const char *xml;
+	size_t len;
+	void *priv;
+} fmt_stmt_buf;
+int fmt_stmt_sign_buf(fmt_stmt_buf *b, fmt_stmt_signer *ss, const fmt_stmt *st, jos_err *err);
+void fmt_stmt_buf_free(fmt_stmt_buf *b);
 void fmt_stmt_signer_free(fmt_stmt_signer *ss);
 
 typedef struct fmt_verifier fmt_verifier;
@@ -262,7 +272,8 @@ typedef struct fmt_outdir fmt_outdir;
 /* JOS_EUSAGE when path exists and is not an empty folder and !force (SPEC). */
 int fmt_outdir_check(const char *path, bool force, jos_err *err);
 int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err);
-/* relpath like "statements/0629.xml"; sub-folders are created. */
+/* relpath like "statements/0629.xml"; sub-folders are created. Several threads may
+ * write files at once (each its own relpath); SHA256SUMS lists them sorted. */
 int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_t len,
 		     jos_err *err);
 int fmt_outdir_commit(fmt_outdir *o, jos_err *err);

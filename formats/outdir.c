@@ -2,24 +2,30 @@
  * outdir.c: settle's output folder appears whole or not at all (SPEC "Outputs appear
  * all at once or not at all").
  *
- * Everything is written into ".NAME.jos-settle-tmp-PID" beside OUT_DIR, each file
- * fsync'd, SHA256SUMS last, then the folder is renamed into place. The files are
- * fsync'd at commit, not one by one as they come (286 fsyncs in a row cost settle a
- * third of a second at national scale): the kernel is asked to start writing each file
- * back as soon as it is written (sync_file_range, Linux), and commit fsyncs them all
- * before SHA256SUMS is written, so the guarantee is the same. With --force an
- * existing OUT_DIR is first renamed aside and removed after the new one is in place,
- * so nothing foreign survives. Leftovers of runs that were killed are recognised by
- * their name (and a PID that is no longer running) and removed by the next run.
+ * Everything is written into ".NAME.jos-settle-tmp-PID" beside OUT_DIR, every file made
+ * durable, SHA256SUMS last (fsync'd), then the folder is renamed into place. The files
+ * are made durable at commit, not one by one as they come (286 fsyncs in a row cost
+ * settle a third of a second at national scale): on Linux with one syncfs(2) of the
+ * file system that holds the temporary folder, which waits for every dirty page and
+ * inode on it like an fsync of each file (and reports a write-back error of any of them:
+ * the folder's descriptor is opened before the first file is written), and lets the
+ * kernel write the files back in a few large requests instead of one or more per file
+ * (measured: 26 MB in 286 files, 45 ms instead of 95 ms with a write-back hint per file
+ * and an fsync each). Elsewhere, or when syncfs is refused, each file is fsync'd. With
+ * --force an existing OUT_DIR is first renamed aside and removed after the new one is
+ * in place, so nothing foreign survives. Leftovers of runs that were killed are
+ * recognised by their name (and a PID that is no longer running) and removed by the
+ * next run.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1   /* sync_file_range */
+#define _GNU_SOURCE 1   /* syncfs */
 #endif
 #include "formats/formats.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +47,20 @@ struct fmt_outdir {
 	char *tmp;      /* the temporary folder */
 	out_file *files;
 	size_t nfiles, cap;
+	pthread_mutex_t mu;   /* files, nfiles, cap, and the early write-back below:
+				 fmt_outdir_write runs in several threads */
+	int dirfd;            /* the temporary folder, open from begin to commit (syncfs) */
+	size_t unsynced;      /* bytes written since the last early write-back began */
+	bool syncing, sync_thread;   /* an early write-back runs; its thread is to be joined */
+	int sync_errno;       /* of an early write-back that failed, else 0 */
+	pthread_t syncer;
 	bool committed;
 };
+
+/* Every this many bytes written, a helper thread syncfs's what is there so far, so that
+ * the disk works while the statements are still being signed and commit waits only for
+ * the rest (one syncfs at commit alone: 26 MB in one go after the last statement). */
+#define EARLY_SYNC_BYTES ((size_t)8 << 20)
 
 /* Removes a folder tree (only plain files and folders are expected inside). */
 static int remove_tree(const char *path)
@@ -177,7 +195,11 @@ int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err)
 	int rc = JOS_ENOMEM;
 
 	*out = NULL;
-	if (!o || split_path(path, &parent, &base) != JOS_OK)
+	if (!o)
+		goto fail;
+	o->dirfd = -1;
+	pthread_mutex_init(&o->mu, NULL);
+	if (split_path(path, &parent, &base) != JOS_OK)
 		goto fail;
 	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || base[0] == '\0') {
 		rc = jos_err_set(err, JOS_EUSAGE, path, 0, "output folder must be named (not '.' or '..')");
@@ -195,6 +217,8 @@ int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err)
 				 strerror(errno));
 		goto fail;
 	}
+	/* before any file is written: syncfs reports write-back errors since this open */
+	o->dirfd = open(o->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(parent);
 	free(base);
 	*out = o;
@@ -249,8 +273,7 @@ static int sha256_hex(char hex[65], const char *data, size_t len)
 	return 0;
 }
 
-/* Writes a file; fsyncs it now when sync_now, else starts its write-back (commit
- * fsyncs it). */
+/* Writes a file; fsyncs it now when sync_now, else commit makes it durable. */
 static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t len, bool sync_now,
 		      jos_err *err)
 {
@@ -268,19 +291,52 @@ static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t l
 		free(p);
 		return rc;
 	}
-#ifdef SYNC_FILE_RANGE_WRITE
-	if (!sync_now)
-		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint */
-#endif
 	if (close(fd) != 0)
 		rc = jos_err_set(err, JOS_EIO, p, 0, "cannot write: %s", strerror(errno));
 	free(p);
 	return rc;
 }
 
-/* fsync of every file written so far (their write-back started when written). */
+#ifdef __linux__
+static void *early_sync(void *arg)
+{
+	fmt_outdir *o = arg;
+	int r = syncfs(o->dirfd), e = errno;
+	pthread_mutex_lock(&o->mu);
+	if (r != 0 && e != ENOSYS && e != EPERM && o->sync_errno == 0)
+		o->sync_errno = e;
+	o->syncing = false;
+	pthread_mutex_unlock(&o->mu);
+	return NULL;
+}
+#endif
+
+/* Joins the early write-back thread, if any (the caller holds no lock). */
+static void join_syncer(fmt_outdir *o)
+{
+	if (o->sync_thread) {
+		pthread_join(o->syncer, NULL);
+		o->sync_thread = false;
+	}
+}
+
+/* Every file written so far made durable: syncfs of their file system, else an fsync
+ * of each. */
 static int sync_files(fmt_outdir *o, jos_err *err)
 {
+	join_syncer(o);
+	if (o->sync_errno)   /* that error is reported once, to that syncfs */
+		return jos_err_set(err, JOS_EIO, o->tmp, 0, "cannot write: %s",
+				   strerror(o->sync_errno));
+#ifdef __linux__
+	if (o->dirfd >= 0) {
+		if (syncfs(o->dirfd) == 0)
+			return JOS_OK;
+		if (errno != ENOSYS && errno != EPERM)
+			return jos_err_set(err, JOS_EIO, o->tmp, 0, "cannot write: %s",
+					   strerror(errno));
+	}
+#endif
 	for (size_t i = 0; i < o->nfiles; i++) {
 		char *p = join(o->tmp, o->files[i].rel);
 		if (!p)
@@ -302,21 +358,40 @@ static int sync_files(fmt_outdir *o, jos_err *err)
 int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_t len,
 		     jos_err *err)
 {
+	char hex[65], *rel = strdup(relpath);
 	int rc;
-	if (jos_grow((void **)&o->files, &o->cap, o->nfiles + 1, sizeof *o->files) != JOS_OK)
+	if (!rel)
 		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
-	out_file *f = &o->files[o->nfiles];
-	if (!(f->rel = strdup(relpath)))
-		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
-	if (sha256_hex(f->hex, data, len) != 0) {
-		free(f->rel);
+	if (sha256_hex(hex, data, len) != 0) {
+		free(rel);
 		return jos_err_set(err, JOS_ECRYPTO, relpath, 0, "cannot compute its SHA-256");
 	}
 	if ((rc = write_file(o, relpath, data, len, false, err)) != JOS_OK) {
-		free(f->rel);
+		free(rel);
 		return rc;
 	}
+	pthread_mutex_lock(&o->mu);
+	if (jos_grow((void **)&o->files, &o->cap, o->nfiles + 1, sizeof *o->files) != JOS_OK) {
+		pthread_mutex_unlock(&o->mu);
+		free(rel);
+		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+	}
+	o->files[o->nfiles].rel = rel;
+	memcpy(o->files[o->nfiles].hex, hex, sizeof hex);
 	o->nfiles++;
+#ifdef __linux__
+	o->unsynced += len;
+	if (o->dirfd >= 0 && !o->syncing && o->unsynced >= EARLY_SYNC_BYTES) {
+		join_syncer(o);   /* the previous one is done: it cleared syncing */
+		o->unsynced = 0;
+		o->syncing = true;
+		if (pthread_create(&o->syncer, NULL, early_sync, o) == 0)
+			o->sync_thread = true;
+		else
+			o->syncing = false;   /* commit does it all */
+	}
+#endif
+	pthread_mutex_unlock(&o->mu);
 	return JOS_OK;
 }
 
@@ -398,6 +473,9 @@ void fmt_outdir_free(fmt_outdir *o)
 {
 	if (!o)
 		return;
+	join_syncer(o);
+	if (o->dirfd >= 0)
+		close(o->dirfd);
 	if (!o->committed && o->tmp)
 		remove_tree(o->tmp);
 	for (size_t i = 0; i < o->nfiles; i++)
@@ -405,6 +483,7 @@ void fmt_outdir_free(fmt_outdir *o)
 	free(o->files);
 	free(o->tmp);
 	free(o->path);
+	pthread_mutex_destroy(&o->mu);
 	free(o);
 }
 

@@ -90,7 +90,7 @@ int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, si
 	if (!expect_rows || each > SIZE_MAX / sizeof *pc->slab / np)
 		return JOS_OK;
 	/* one allocation, filled everywhere at once: huge pages fault in far less often */
-	pc->slab = fmt_alloc_huge(each * np * sizeof *pc->slab);
+	pc->slab = jos_big_alloc(each * np * sizeof *pc->slab);
 	if (!pc->slab)
 		return JOS_ENOMEM;
 	for (size_t p = 0; p < np; p++) {

@@ -83,13 +83,26 @@ static bool tb_reserve(tbuf *b, size_t more)
 	return true;
 }
 
-static void tb_put(tbuf *b, const char *s, size_t n)
+static void tb_put_slow(tbuf *b, const char *s, size_t n)
 {
 	if (n && tb_reserve(b, n)) {
 		memcpy(b->p + b->n, s, n);
 		b->n += n;
 	}
 }
+
+/* Most puts are a few bytes into room that is there: no call. */
+static inline void tb_put(tbuf *b, const char *s, size_t n)
+{
+	if (!b->oom && b->cap - b->n >= n) {
+		memcpy(b->p + b->n, s, n);
+		b->n += n;
+		return;
+	}
+	tb_put_slow(b, s, n);
+}
+
+#define TB_LIT(b, lit) tb_put((b), (lit), sizeof(lit) - 1)
 
 static void tb_puts(tbuf *b, const char *s)
 {
@@ -114,6 +127,30 @@ static bool xml_text_ok(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	return true;
+}
+
+/* v in decimal, as "%lld" writes it. */
+static void i64_text(char buf[JOS_FMT_BUF], int64_t v)
+{
+	char tmp[24], *t = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	*--t = '\0';
+	do {
+		*--t = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--t = '-';
+	memcpy(buf, t, (size_t)(tmp + sizeof tmp - t));
+}
+
+/* A text both forms write as is: no character to escape, none XML cannot hold. */
+static bool plain_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == '&' || *p == '<' || *p == '>')
 			return false;
 	return true;
 }
@@ -346,13 +383,34 @@ static void write_stmt(writer *w, const fmt_stmt *st)
 		const fmt_stmt_line *l = ord[i];
 		xattr la[] = { { "school", l->school }, { "name", l->name }, { "type", l->type } };
 		open_el(w, 2, "Line", la, 3);
-		snprintf(a, sizeof a, "%lld", (long long)l->pupils);
-		leaf(w, 3, "Pupils", NULL, 0, a);
-		leaf(w, 3, "PupilYears", NULL, 0, l->pupil_years);
-		leaf(w, 3, "SchoolNetCost", NULL, 0, jos_cents_format(a, l->school_net_cost));
-		leaf(w, 3, "GrossShare", NULL, 0, jos_cents_format(a, l->gross));
-		leaf(w, 3, "Amount", NULL, 0, jos_cents_format(a, l->amount));
-		close_el(w, 2, "Line");
+		if (!plain_text(l->pupil_years)) {   /* not from fmt_stmt_build: the long way */
+			snprintf(a, sizeof a, "%lld", (long long)l->pupils);
+			leaf(w, 3, "Pupils", NULL, 0, a);
+			leaf(w, 3, "PupilYears", NULL, 0, l->pupil_years);
+			leaf(w, 3, "SchoolNetCost", NULL, 0, jos_cents_format(a, l->school_net_cost));
+			leaf(w, 3, "GrossShare", NULL, 0, jos_cents_format(a, l->gross));
+			leaf(w, 3, "Amount", NULL, 0, jos_cents_format(a, l->amount));
+			close_el(w, 2, "Line");
+			continue;
+		}
+		/* numbers and the pupil-years need no escaping, and the children have no
+		 * attributes: serialised and canonical bytes are the same, written once */
+		tbuf *b = &w->s;
+		size_t start = b->n;
+		i64_text(a, l->pupils);
+		TB_LIT(b, "\n      <Pupils>");
+		tb_puts(b, a);
+		TB_LIT(b, "</Pupils>\n      <PupilYears>");
+		tb_puts(b, l->pupil_years);
+		TB_LIT(b, "</PupilYears>\n      <SchoolNetCost>");
+		tb_puts(b, jos_cents_format(a, l->school_net_cost));
+		TB_LIT(b, "</SchoolNetCost>\n      <GrossShare>");
+		tb_puts(b, jos_cents_format(a, l->gross));
+		TB_LIT(b, "</GrossShare>\n      <Amount>");
+		tb_puts(b, jos_cents_format(a, l->amount));
+		TB_LIT(b, "</Amount>\n    </Line>");
+		if (!b->oom)
+			tb_put(&w->c, b->p + start, b->n - start);
 	}
 	free(ord);
 	close_el(w, 1, "Lines");
@@ -422,17 +480,21 @@ static int sign_si(tbuf *out, const fmt_stmt_signer *ss, const char *si, size_t 
 	return ok ? JOS_OK : JOS_ECRYPTO;
 }
 
-static int sign_fast(char **out, size_t *outlen, const fmt_stmt_signer *ss, const fmt_stmt *st,
-		     jos_err *err)
+/* Signs st the fast way into S (the document), C (its canonical form) and SI (the
+ * canonical SignedInfo), emptied first; their memory is reused from call to call. */
+static int sign_fast_into(tbuf *S, tbuf *C, tbuf *SI, const fmt_stmt_signer *ss,
+			  const fmt_stmt *st, jos_err *err)
 {
 	writer w;
-	tbuf si = { 0 };
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int rc = JOS_OK;
 	memset(&w, 0, sizeof w);
-	*out = NULL;
-	*outlen = 0;
+	w.s = *S;
+	w.c = *C;
+	tbuf si = *SI;
+	w.s.n = w.c.n = si.n = 0;
+	w.s.oom = w.c.oom = si.oom = false;
 
 	write_stmt(&w, st);
 	if (w.bad) {
@@ -465,15 +527,30 @@ static int sign_fast(char **out, size_t *outlen, const fmt_stmt_signer *ss, cons
 	tb_put(&w.s, ss->sig_tail, ss->sig_tail_len);
 	if (w.s.oom)
 		goto nomem;
-	*out = w.s.p;
-	*outlen = w.s.n;
-	w.s.p = NULL;
 	goto done;
 nomem:
 	rc = jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory writing the statement");
 done:
-	free(w.s.p);
-	free(w.c.p);
+	*S = w.s;
+	*C = w.c;
+	*SI = si;
+	return rc;
+}
+
+static int sign_fast(char **out, size_t *outlen, const fmt_stmt_signer *ss, const fmt_stmt *st,
+		     jos_err *err)
+{
+	tbuf s = { 0 }, c = { 0 }, si = { 0 };
+	int rc = sign_fast_into(&s, &c, &si, ss, st, err);
+	*out = NULL;
+	*outlen = 0;
+	if (rc == JOS_OK) {
+		*out = s.p;
+		*outlen = s.n;
+		s.p = NULL;
+	}
+	free(s.p);
+	free(c.p);
 	free(si.p);
 	return rc;
 }
@@ -748,6 +825,48 @@ int fmt_stmt_sign(char **out, size_t *outlen, fmt_stmt_signer *ss, const fmt_stm
 	if (ss->fast)
 		return sign_fast(out, outlen, ss, st, err);
 	return sign_tree(out, outlen, ss->signer, st, err);
+}
+
+/* The buffers of a fmt_stmt_buf. */
+typedef struct {
+	tbuf s, c, si;
+	char *tree;   /* the tree path's output */
+} stmt_bufs;
+
+int fmt_stmt_sign_buf(fmt_stmt_buf *b, fmt_stmt_signer *ss, const fmt_stmt *st, jos_err *err)
+{
+	stmt_bufs *p = b->priv;
+	int rc;
+	b->xml = NULL;
+	b->len = 0;
+	if (!p && !(p = b->priv = calloc(1, sizeof *p)))
+		return jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
+	free(p->tree);
+	p->tree = NULL;
+	if (ss->fast) {
+		if ((rc = sign_fast_into(&p->s, &p->c, &p->si, ss, st, err)) == JOS_OK) {
+			b->xml = p->s.p;
+			b->len = p->s.n;
+		}
+		return rc;
+	}
+	if ((rc = sign_tree(&p->tree, &b->len, ss->signer, st, err)) == JOS_OK)
+		b->xml = p->tree;
+	return rc;
+}
+
+void fmt_stmt_buf_free(fmt_stmt_buf *b)
+{
+	stmt_bufs *p = b ? b->priv : NULL;
+	if (p) {
+		free(p->s.p);
+		free(p->c.p);
+		free(p->si.p);
+		free(p->tree);
+		free(p);
+	}
+	if (b)
+		memset(b, 0, sizeof *b);
 }
 
 void fmt_stmt_signer_free(fmt_stmt_signer *ss)

@@ -60,11 +60,12 @@ void fmt_stmt_free(fmt_stmt *st)
 	free(st->recipient_name);
 	free(st->reference);
 	free(st->iban);
-	for (size_t i = 0; i < st->nlines; i++) {
+	for (size_t i = 0; !st->line_strings && i < st->nlines; i++) {
 		free(st->lines[i].school);
 		free(st->lines[i].name);
 		free(st->lines[i].type);
 	}
+	free(st->line_strings);
 	free(st->lines);
 	key_free(&st->key);
 	memset(st, 0, sizeof *st);

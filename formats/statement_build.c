@@ -18,6 +18,17 @@ static char *dup_or_null(const char *s, bool *oom)
 	return d;
 }
 
+/* A copy of s at *p (advanced past it); NULL for NULL. */
+static char *put_str(char **p, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = memcpy(*p, s, n);
+	*p += n;
+	return d;
+}
+
 int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
 		   const eng_row *r, jos_err *err)
 {
@@ -72,13 +83,23 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 	out->lines = calloc(n ? n : 1, sizeof *out->lines);
 	if (!out->lines)
 		goto nomem;
+	/* the schools' id, name and type: one block for all lines, not three strdups each */
+	size_t total = 1;
+	for (size_t i = 0; i < n; i++) {
+		const jos_school *sc = &ds->schools[lines[i].school];
+		total += (sc->id ? strlen(sc->id) + 1 : 0) + (sc->name ? strlen(sc->name) + 1 : 0) +
+			 (sc->type ? strlen(sc->type) + 1 : 0);
+	}
+	char *sp = out->line_strings = malloc(total);
+	if (!sp)
+		goto nomem;
 	int64_t D = eng_period_days(ds);
 	for (size_t i = 0; i < n; i++) {
 		const jos_school *sc = &ds->schools[lines[i].school];
 		fmt_stmt_line *l = &out->lines[out->nlines++];
-		l->school = dup_or_null(sc->id, &oom);
-		l->name = dup_or_null(sc->name, &oom);
-		l->type = dup_or_null(sc->type, &oom);
+		l->school = put_str(&sp, sc->id);
+		l->name = put_str(&sp, sc->name);
+		l->type = put_str(&sp, sc->type);
 		l->pupils = lines[i].pupils;
 		char py[JOS_FMT_BUF];
 		jos_ratio_format(py, lines[i].pupil_days, D, 4);

@@ -192,12 +192,90 @@ static void test_jos_largest_remainder__selection_equals_full_sort(void **state)
 	}
 }
 
+/* The formatting as it was, all in 128 bits: the reference for the 64-bit fast path. */
+static void ratio_ref(char *buf, jos_i128 num, jos_i128 den, int places)
+{
+	char tmp[64], *t = tmp + sizeof tmp;
+	bool neg = num < 0;
+	jos_u128 un = neg ? (jos_u128)0 - (jos_u128)num : (jos_u128)num, scale = 1;
+	for (int i = 0; i < places; i++)
+		scale *= 10;
+	jos_u128 q = (un * scale * 2 + (jos_u128)den) / ((jos_u128)den * 2);
+	jos_u128 ip = q / scale, fp = q % scale;
+	char *p = buf;
+	if (neg && q != 0)
+		*p++ = '-';
+	*--t = '\0';
+	do {
+		*--t = (char)('0' + (int)(ip % 10));
+		ip /= 10;
+	} while (ip);
+	strcpy(p, t);
+	p += strlen(t);
+	if (places > 0) {
+		*p++ = '.';
+		for (int i = places - 1; i >= 0; i--) {
+			p[i] = (char)('0' + (int)(fp % 10));
+			fp /= 10;
+		}
+		p += places;
+	}
+	*p = '\0';
+}
+
+static uint64_t fmt_rng = 99;
+static uint64_t rnd64(void)
+{
+	fmt_rng = fmt_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return fmt_rng >> 11 ^ fmt_rng << 21;
+}
+
+/* Around the edges of the 64-bit fast path (2^62) and far beyond it: the same digits. */
+static void test_jos_format__fast_path_equals_128_bits(void **state)
+{
+	(void)state;
+	char got[JOS_FMT_BUF], want[JOS_FMT_BUF];
+	static const int places[] = { 0, 1, 2, 4, 6, 12, 18, 19, 20, 30 };
+	for (int i = 0; i < 200000; i++) {
+		int pl = places[i % 10];
+		int bits = 1 + (int)(rnd64() % 100);
+		jos_i128 num = (jos_i128)(rnd64() >> 1);
+		if (bits > 63)
+			num = num << (bits - 63) | (jos_i128)(rnd64() >> 1);
+		else
+			num >>= 63 - bits;
+		jos_i128 den = (jos_i128)(1 + (rnd64() >> (1 + rnd64() % 63)));
+		if (i % 7 == 0)
+			den = i % 2 ? 100 : 1000000;
+		if (i % 3 == 0)
+			num = -num;
+		/* the contract: |num| * 10^places * 2 + den within 128 bits */
+		jos_u128 un = num < 0 ? (jos_u128)0 - (jos_u128)num : (jos_u128)num, sc = 1;
+		for (int k = 0; k < pl; k++)
+			sc *= 10;
+		if (un > (((jos_u128)1 << 126) - 1) / sc)
+			continue;
+		ratio_ref(want, num, den, pl);
+		assert_string_equal(jos_ratio_format(got, num, den, pl), want);
+	}
+	const jos_i128 edge = (jos_i128)1 << 62;
+	for (jos_i128 d = -3; d <= 3; d++) {
+		ratio_ref(want, edge / 100 + d, 100, 2);
+		assert_string_equal(jos_ratio_format(got, edge / 100 + d, 100, 2), want);
+		ratio_ref(want, edge + d, edge - 1, 4);
+		assert_string_equal(jos_ratio_format(got, edge + d, edge - 1, 4), want);
+		ratio_ref(want, -(edge / 10000 + d), 3, 4);
+		assert_string_equal(jos_ratio_format(got, -(edge / 10000 + d), 3, 4), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jos_day__round_trip),
 		cmocka_unit_test(test_jos_date__calendar),
 		cmocka_unit_test(test_jos_format__cents_and_ratios),
+		cmocka_unit_test(test_jos_format__fast_path_equals_128_bits),
 		cmocka_unit_test(test_jos_largest_remainder__tie_to_lower_index),
 		cmocka_unit_test(test_jos_largest_remainder__overflow_refused),
 		cmocka_unit_test(test_jos_largest_remainder__selection_equals_full_sort),

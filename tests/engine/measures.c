@@ -174,12 +174,86 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)((rng_state >> 33) % n);
 }
 
-/* Random datasets against a brute-force O(n^2) count. */
+/* The measures of ds against a brute-force O(n^2) count. */
+static void check_brute_force(const jos_dataset *ds, const eng_measures *m, bool hc)
+{
+	const size_t S = ds->nschools, NM = ds->nmunis;
+	jos_day ps = ds->set.period_start, pe = ds->set.period_end, cd = ds->set.count_date;
+	const jos_enrolment *E = ds->enrol;
+	size_t ncells = 0;
+	for (size_t s = 0; s < S; s++)
+		for (size_t mu = 0; mu < NM; mu++) {
+			int64_t days = 0, x = 0, pupils = 0;
+			bool any = false;
+			for (size_t i = 0; i < ds->nenrol; i++) {
+				if (E[i].school != s || E[i].residence != mu)
+					continue;
+				int64_t a = E[i].start > ps ? E[i].start : ps;
+				int64_t b = E[i].end < pe ? E[i].end : pe;
+				int64_t d = b >= a ? b - a + 1 : 0;
+				bool act = hc ? (E[i].start <= cd && cd <= E[i].end) : d > 0;
+				any |= d > 0 || act;
+				days += d;
+				x += hc ? act : d;
+				if (!act)
+					continue;
+				bool seen = false;
+				for (size_t j = 0; j < i; j++)
+					if (E[j].pupil == E[i].pupil && E[j].school == s &&
+					    E[j].residence == mu &&
+					    (hc ? (E[j].start <= cd && cd <= E[j].end)
+						: (E[j].end >= ps && E[j].start <= pe)))
+						seen = true;
+				pupils += !seen;
+			}
+			if (!any)
+				continue;
+			assert_true(ncells < m->ncells);
+			const eng_cell *c = &m->cells[ncells++];
+			assert_int_equal(c->school, s);
+			assert_int_equal(c->muni, mu);
+			assert_int_equal(c->pupil_days, days);
+			assert_int_equal(c->pupils, pupils);
+			int64_t cx = 0;
+			for (uint32_t j = c->cat_first; j < c->cat_first + c->ncat; j++) {
+				if (j > c->cat_first)   /* categories sorted, each once */
+					assert_true(m->catx[j - 1].category < m->catx[j].category);
+				cx += m->catx[j].x;
+			}
+			assert_int_equal(cx, x);
+		}
+	assert_int_equal(ncells, m->ncells);
+	for (size_t mu = 0; mu < NM; mu++) {
+		int64_t pupils = 0;
+		for (uint32_t p = 0; p < ds->npupils; p++) {
+			bool in = false;
+			for (size_t i = 0; i < ds->nenrol && !in; i++) {
+				int64_t a = E[i].start > ps ? E[i].start : ps;
+				int64_t b = E[i].end < pe ? E[i].end : pe;
+				in = E[i].pupil == p && E[i].residence == mu &&
+				     (hc ? (E[i].start <= cd && cd <= E[i].end) : b >= a);
+			}
+			pupils += in;
+		}
+		assert_int_equal(m->muni_pupils[mu], pupils);
+	}
+}
+
+static int enrol_by_school(const void *pa, const void *pb)
+{
+	const jos_enrolment *a = pa, *b = pb;
+	if (a->school != b->school)
+		return a->school < b->school ? -1 : 1;
+	return (a->line > b->line) - (a->line < b->line);   /* stable: file order */
+}
+
+/* Random datasets against a brute-force O(n^2) count; every third one lists the
+ * enrolments school by school (the path without an order array). */
 static void test_eng_measures__random_against_brute_force(void **state)
 {
 	(void)state;
 	rng_state = 12345;
-	for (int iter = 0; iter < 200; iter++) {
+	for (int iter = 0; iter < 300; iter++) {
 		jos_dataset *ds = dsb_new("2025-08-01", "2026-07-31");
 		size_t NM = 1 + rnd(5), S = 1 + rnd(4), P = 1 + rnd(30), N = rnd(120);
 		char code[16], id[16];
@@ -192,6 +266,7 @@ static void test_eng_measures__random_against_brute_force(void **state)
 			dsb_school(ds, id, "0001", "SO", 0, 0);
 		}
 		dsb_category(ds, "x");
+		dsb_category(ds, "y");
 		bool hc = rnd(2);
 		if (hc)
 			dsb_headcount(ds, "2026-02-01");
@@ -200,70 +275,57 @@ static void test_eng_measures__random_against_brute_force(void **state)
 			jos_day st = ps - 100 + (jos_day)rnd(500);
 			jos_day en = rnd(5) ? st + (jos_day)rnd(200) : JOS_DAY_OPEN;
 			dsb_enrol_raw(ds, rnd((uint32_t)P), rnd((uint32_t)S), (uint16_t)rnd((uint32_t)NM),
-				      st, en, (uint16_t)rnd(2));
+				      st, en, (uint16_t)rnd(3));
 		}
-		eng_measures *m;
+		if (iter % 3 == 1)
+			qsort(ds->enrol, ds->nenrol, sizeof *ds->enrol, enrol_by_school);
+		eng_measures *m, *mt;
 		jos_err err;
 		assert_int_equal(eng_measures_build(&m, ds, &err), JOS_OK);
-		jos_day pe = ds->set.period_end, cd = ds->set.count_date;
-		const jos_enrolment *E = ds->enrol;
-		size_t ncells = 0;
-		for (size_t s = 0; s < S; s++)
-			for (size_t mu = 0; mu < NM; mu++) {
-				int64_t days = 0, x = 0, pupils = 0;
-				bool any = false;
-				for (size_t i = 0; i < ds->nenrol; i++) {
-					if (E[i].school != s || E[i].residence != mu)
-						continue;
-					int64_t a = E[i].start > ps ? E[i].start : ps;
-					int64_t b = E[i].end < pe ? E[i].end : pe;
-					int64_t d = b >= a ? b - a + 1 : 0;
-					bool act = hc ? (E[i].start <= cd && cd <= E[i].end) : d > 0;
-					any |= d > 0 || act;
-					days += d;
-					x += hc ? act : d;
-					if (!act)
-						continue;
-					bool seen = false;
-					for (size_t j = 0; j < i; j++)
-						if (E[j].pupil == E[i].pupil && E[j].school == s &&
-						    E[j].residence == mu &&
-						    (hc ? (E[j].start <= cd && cd <= E[j].end)
-							: (E[j].end >= ps && E[j].start <= pe)))
-							seen = true;
-					pupils += !seen;
-				}
-				if (!any)
-					continue;
-				assert_true(ncells < m->ncells);
-				const eng_cell *c = &m->cells[ncells++];
-				assert_int_equal(c->school, s);
-				assert_int_equal(c->muni, mu);
-				assert_int_equal(c->pupil_days, days);
-				assert_int_equal(c->pupils, pupils);
-				int64_t cx = 0;
-				for (uint32_t j = c->cat_first; j < c->cat_first + c->ncat; j++)
-					cx += m->catx[j].x;
-				assert_int_equal(cx, x);
-			}
-		assert_int_equal(ncells, m->ncells);
-		for (size_t mu = 0; mu < NM; mu++) {
-			int64_t pupils = 0;
-			for (uint32_t p = 0; p < ds->npupils; p++) {
-				bool in = false;
-				for (size_t i = 0; i < ds->nenrol && !in; i++) {
-					int64_t a = E[i].start > ps ? E[i].start : ps;
-					int64_t b = E[i].end < pe ? E[i].end : pe;
-					in = E[i].pupil == p && E[i].residence == mu &&
-					     (hc ? (E[i].start <= cd && cd <= E[i].end) : b >= a);
-				}
-				pupils += in;
-			}
-			assert_int_equal(m->muni_pupils[mu], pupils);
-		}
+		check_brute_force(ds, m, hc);
+		/* ranges of schools on threads, joined in order: the same measures */
+		assert_int_equal(eng_measures_build_mt(&mt, ds, 2 + iter % 3, &err), JOS_OK);
+		check_brute_force(ds, mt, hc);
+		assert_int_equal(m->ncells, mt->ncells);
+		assert_memory_equal(m->cells, mt->cells, m->ncells * sizeof *m->cells);
+		assert_memory_equal(m->by_muni, mt->by_muni, m->ncells * sizeof *m->by_muni);
+		eng_measures_free(mt);
 		eng_measures_free(m);
 		eng_dataset_free(ds);
 	}
+}
+
+/* Municipalities times categories too many for the dense category index: the
+ * categories of a cell are found on its list. */
+static void test_eng_measures__many_categories(void **state)
+{
+	(void)state;
+	rng_state = 777;
+	jos_dataset *ds = dsb_new("2025-08-01", "2026-07-31");
+	char code[16], name[16];
+	for (unsigned i = 0; i < 1100; i++) {
+		snprintf(code, sizeof code, "%04u", i + 1);
+		dsb_muni(ds, code, i % 2);
+	}
+	dsb_school(ds, "A", "0001", "SO", 0, 0);
+	dsb_school(ds, "B", "0001", "SO", 0, 0);
+	for (unsigned c = 0; c < 1000; c++) {
+		snprintf(name, sizeof name, "c%u", c);
+		dsb_category(ds, name);
+	}
+	jos_day ps = ds->set.period_start;
+	for (uint32_t i = 0; i < 300; i++) {
+		jos_day st = ps - 30 + (jos_day)rnd(400);
+		dsb_enrol_raw(ds, rnd(40), rnd(2), (uint16_t)rnd(4), st, st + (jos_day)rnd(100),
+			      (uint16_t)rnd(6));
+	}
+	eng_measures *m;
+	jos_err err;
+	assert_true(ds->nmunis * ds->ncategories > ((size_t)1 << 20));
+	assert_int_equal(eng_measures_build(&m, ds, &err), JOS_OK);
+	check_brute_force(ds, m, false);
+	eng_measures_free(m);
+	eng_dataset_free(ds);
 }
 
 int main(void)
@@ -274,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_eng_measures__count_date_is_inclusive),
 		cmocka_unit_test(test_eng_measures__pupil_with_many_enrolments),
 		cmocka_unit_test(test_eng_measures__random_against_brute_force),
+		cmocka_unit_test(test_eng_measures__many_categories),
 	};
 	return cmocka_run_group_tests_name("engine/measures", tests, NULL, NULL);
 }

@@ -413,6 +413,37 @@ static jos_cents std_share(const jos_dataset *ds, const eng_settlement *s, const
 	return -1;
 }
 
+/* a and b are the same settlement (as eng_settle_mt with any thread count must give). */
+static void assert_same_settlement(const jos_dataset *ds, const eng_settlement *a,
+				   const eng_settlement *b)
+{
+	const eng_measures *ma = a->measures, *mb = b->measures;
+	assert_int_equal(ma->ncells, mb->ncells);
+	assert_int_equal(ma->ncatx, mb->ncatx);
+	assert_memory_equal(ma->cells, mb->cells, ma->ncells * sizeof *ma->cells);
+	for (size_t i = 0; i < ma->ncatx; i++) {   /* field by field: eng_catx has padding */
+		assert_int_equal(ma->catx[i].category, mb->catx[i].category);
+		assert_int_equal(ma->catx[i].x, mb->catx[i].x);
+	}
+	assert_memory_equal(ma->by_muni, mb->by_muni, ma->ncells * sizeof *ma->by_muni);
+	assert_memory_equal(ma->muni_pupils, mb->muni_pupils, ds->nmunis * sizeof *ma->muni_pupils);
+	assert_memory_equal(ma->muni_pupil_days, mb->muni_pupil_days,
+			    ds->nmunis * sizeof *ma->muni_pupil_days);
+	assert_int_equal(a->nrows, b->nrows);
+	assert_memory_equal(a->rows, b->rows, a->nrows * sizeof *a->rows);
+	for (size_t k = 0; k < ds->nkeys; k++) {
+		assert_true((a->results[k] == NULL) == (b->results[k] == NULL));
+		if (!a->results[k])
+			continue;
+		assert_memory_equal(a->results[k]->gross, b->results[k]->gross,
+				    ma->ncells * sizeof(jos_cents));
+		assert_memory_equal(a->results[k]->amount, b->results[k]->amount,
+				    ma->ncells * sizeof(jos_cents));
+		assert_memory_equal(a->results[k]->muni_net, b->results[k]->muni_net,
+				    ds->nmunis * sizeof(jos_cents));
+	}
+}
+
 static void test_eng_settle__random_invariants_and_split(void **state)
 {
 	(void)state;
@@ -429,6 +460,11 @@ static void test_eng_settle__random_invariants_and_split(void **state)
 		if (rc != JOS_OK)
 			fail_msg("iteration %d: %s", iter, err.msg);
 		check_invariants(ds, s);
+		/* threads split the measures and the keys: the same settlement */
+		eng_settlement *smt;
+		assert_int_equal(eng_settle_mt(&smt, ds, NULL, 2 + iter % 4, &err), JOS_OK);
+		assert_same_settlement(ds, s, smt);
+		eng_settlement_free(smt);
 		assert_int_equal(eng_settle(&s1, d1, NULL, &err), JOS_OK);
 		assert_int_equal(eng_settle(&s2, d2, NULL, &err), JOS_OK);
 		/* per-school prorata shares do not depend on the other schools */

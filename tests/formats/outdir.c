@@ -4,6 +4,7 @@
 #include "support/test.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,70 @@ static void test_fmt_outdir__commit_writes_sums_and_renames(void **state)
 	assert_int_equal(entries(), 1); /* no temporary folder left */
 }
 
+/* Two threads writing 24 files of 1 MiB (early write-backs start on the way): every file
+ * whole, SHA256SUMS sorted over all of them. */
+typedef struct {
+	fmt_outdir *od;
+	int first;
+	char *data;
+	int rc;
+} writer_arg;
+
+static void *write_half(void *arg)
+{
+	writer_arg *w = arg;
+	jos_err err;
+	for (int i = w->first; i < 24 && w->rc == JOS_OK; i += 2) {
+		char rel[64];
+		snprintf(rel, sizeof rel, "statements/%04d.xml", i);
+		w->rc = fmt_outdir_write(w->od, rel, w->data + i, (size_t)1 << 20, &err);
+	}
+	return NULL;
+}
+
+static void test_fmt_outdir__threads_write_and_commit(void **state)
+{
+	char out[300], p[400], line[256];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	pthread_t t;
+	(void)state;
+	char *data = malloc(((size_t)1 << 20) + 24);
+	assert_non_null(data);
+	for (size_t i = 0; i < ((size_t)1 << 20) + 24; i++)
+		data[i] = (char)('a' + i % 23);
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	writer_arg a = { od, 0, data, JOS_OK }, b = { od, 1, data, JOS_OK };
+	assert_int_equal(pthread_create(&t, NULL, write_half, &b), 0);
+	write_half(&a);
+	pthread_join(t, NULL);
+	assert_int_equal(a.rc, JOS_OK);
+	assert_int_equal(b.rc, JOS_OK);
+	assert_int_equal(fmt_outdir_commit(od, &err), JOS_OK);
+	fmt_outdir_free(od);
+	snprintf(p, sizeof p, "%s/SHA256SUMS", out);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	for (int i = 0; i < 24; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "  statements/%04d.xml\n", i);
+		assert_non_null(fgets(line, sizeof line, f));
+		assert_int_equal(strlen(line), 64 + strlen(want));
+		assert_string_equal(line + 64, want);
+	}
+	assert_null(fgets(line, sizeof line, f));
+	fclose(f);
+	for (int i = 0; i < 24; i++) {   /* each file whole */
+		snprintf(p, sizeof p, "%s/statements/%04d.xml", out, i);
+		struct stat st;
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_size, 1 << 20);
+	}
+	free(data);
+	assert_int_equal(entries(), 1);
+}
+
 static void test_fmt_outdir__abandoned_run_leaves_nothing(void **state)
 {
 	char out[300];
@@ -153,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__refuses_non_empty_without_force, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__commit_writes_sums_and_renames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__threads_write_and_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__abandoned_run_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__force_replaces_whole_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__leftover_of_killed_run_removed, setup, teardown),

@@ -16,7 +16,7 @@ if nm "$BUILD/libjos.a" 2>/dev/null | grep "__asan_init" >/dev/null; then
 fi
 pkgs="libxml-2.0 openssl xmlsec1-openssl xlsxwriter"
 wrap=
-for f in malloc calloc realloc strdup strndup posix_memalign write fsync open close rename mkdir unlink rmdir; do
+for f in malloc calloc realloc strdup strndup posix_memalign write fsync syncfs open close rename mkdir unlink rmdir; do
 	wrap="$wrap,--wrap=$f"
 done
 # shellcheck disable=SC2046,SC2086

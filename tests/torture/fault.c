@@ -5,7 +5,7 @@
  *
  * Linked into a copy of the binary with
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=posix_memalign,
- *   --wrap=write,--wrap=fsync,--wrap=open,--wrap=close,--wrap=rename,--wrap=mkdir,
+ *   --wrap=write,--wrap=fsync,--wrap=syncfs,--wrap=open,--wrap=close,--wrap=rename,--wrap=mkdir,
  *   --wrap=unlink,--wrap=rmdir
  * so every such call in engine/ formats/ keys/ goes through here. libxml2 and xmlsec
  * (xmlMemSetup) and OpenSSL (CRYPTO_set_mem_functions) are pointed at the same
@@ -55,6 +55,7 @@ char *__real_strndup(const char *s, size_t n);
 int __real_posix_memalign(void **p, size_t align, size_t n);
 ssize_t __real_write(int fd, const void *buf, size_t n);
 int __real_fsync(int fd);
+int __real_syncfs(int fd);
 int __real_open(const char *path, int flags, ...);
 int __real_close(int fd);
 int __real_rename(const char *a, const char *b);
@@ -70,6 +71,7 @@ char *__wrap_strndup(const char *s, size_t n);
 int __wrap_posix_memalign(void **p, size_t align, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 int __wrap_fsync(int fd);
+int __wrap_syncfs(int fd);
 int __wrap_open(const char *path, int flags, ...);
 int __wrap_close(int fd);
 int __wrap_rename(const char *a, const char *b);
@@ -233,6 +235,12 @@ int __wrap_fsync(int fd)
 {
 	FAIL_IO("fsync", EIO);
 	return __real_fsync(fd);
+}
+
+int __wrap_syncfs(int fd)
+{
+	FAIL_IO("syncfs", EIO);
+	return __real_syncfs(fd);
 }
 
 /* Only opens that may create or write count; reading input is not a write. */
