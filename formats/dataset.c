@@ -1058,8 +1058,16 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		rowbase[k] = total;
 		total += ch[k].n;
 	}
-	if (total > UINT32_MAX || merge_categories(L, ch, (size_t)nch) != JOS_OK)
+	if (total > UINT32_MAX)
 		goto out;
+	if (merge_categories(L, ch, (size_t)nch) != JOS_OK) {
+		/* back to category "" alone, so the one reader numbers (and reports) as always */
+		uint32_t id0;
+		strtab_free(&L->cats);
+		if (strtab_intern(&L->cats, "", 0, &id0) < 0)
+			L->fatal = JOS_ENOMEM;
+		goto out;
+	}
 
 	/* the parts' rows one after the other (they are, unless lines held no row) */
 	for (int k = 1; k < nch; k++)

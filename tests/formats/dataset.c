@@ -692,6 +692,38 @@ static void test_fmt_dataset__parts_guessed_inside_a_record(void **state)
 	parts_equal_one_part(1);
 }
 
+/* More distinct categories than the model holds (65,535 besides ""): each part alone has
+ * few enough, their merge has not; the file is read again by one reader, which reports
+ * the row where the 65,536th appears, as with one thread. */
+static void test_fmt_dataset__parts_too_many_categories(void **state)
+{
+	jos_dataset *ds[2] = { NULL, NULL };
+	jos_errlist errs[2];
+	size_t cap = 70000 * 64, len = 0;
+	char *csv = malloc(cap);
+	(void)state;
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 70000; k++)
+		len += (size_t)snprintf(csv + len, cap - len, "p%d,S1,0629,2025-08-01,,c%d\n", k, k);
+	setenv("JOS_CHUNK_MIN", "1", 1);
+	for (int t = 0; t < 2; t++) {
+		setenv("JOS_THREADS", t ? "2" : "1", 1);
+		assert_int_equal(load(&ds[t], &errs[t], "enrolments.csv", csv), JOS_EINVALID);
+	}
+	unsetenv("JOS_THREADS");
+	unsetenv("JOS_CHUNK_MIN");
+	free(csv);
+	assert_int_equal(errs[1].nerrors, errs[0].nerrors);   /* every row after the 65,535th */
+	assert_int_equal(errs[0].nerrors, 70000 - 65535);
+	for (int t = 0; t < 2; t++) {
+		assert_int_equal(errs[t].items[0].line, 65537);   /* header, then c0..c65534 */
+		assert_non_null(strstr(errs[t].items[0].msg, "too many distinct categories"));
+		eng_dataset_free(ds[t]);
+		jos_errlist_free(&errs[t]);
+	}
+}
+
 static void test_fmt_dataset__not_a_directory(void **state)
 {
 	jos_dataset *ds = NULL;
@@ -755,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__parts_equal_one_part),
 		cmocka_unit_test(test_fmt_dataset__parts_with_quoted_newlines),
 		cmocka_unit_test(test_fmt_dataset__parts_guessed_inside_a_record),
+		cmocka_unit_test(test_fmt_dataset__parts_too_many_categories),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
