@@ -234,7 +234,8 @@ int cmd_verify(int argc, char **argv)
 	p.trust = a.val[OPT_TRUST];
 	p.res = calloc(p.n, sizeof *p.res);
 	if (!p.res) {
-		rc = JOS_ENOMEM;
+		rc = jos_err_set(&err, JOS_ENOMEM, "", 0, "out of memory");
+		cli_print_err(stderr, &err);
 		goto done;
 	}
 	pthread_t tid[FMT_MAX_THREADS];

@@ -552,10 +552,13 @@ static int cert_nodes(xmlDocPtr doc, xmlNodePtr *k)
 /* Their texts joined by "|", malloc'd (the cache key). */
 static char *cert_texts(xmlNodePtr *k, int nc)
 {
-	size_t len = 1;
-	for (int i = 0; i < nc; i++)
+	size_t len = 1;   /* the NUL */
+	for (int i = 0; i < nc; i++) {
+		len++;   /* its '|', also when the element has no text (memory ran out) */
 		for (xmlNodePtr t = k[i]->children; t; t = t->next)
-			len += t->content ? strlen((const char *)t->content) + 1 : 1;
+			if (t->content)
+				len += strlen((const char *)t->content);
+	}
 	char *s = malloc(len), *p = s;
 	if (!s)
 		return NULL;
