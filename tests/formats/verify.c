@@ -346,6 +346,25 @@ static void test_fmt_verify__self_signed_certificate_swapped(void **state)
 	fmt_stmt_free(&st);
 }
 
+/* An empty X509Certificate (no text node at all, as when libxml2 loses the text to a
+ * failed allocation): refused, and the signer cache key is built within its buffer
+ * (cert_texts wrote one byte past it: found by tests/torture.sh, shown by ASan). */
+static void test_fmt_verify__empty_certificate(void **state)
+{
+	(void)state;
+	const char *a = strstr(GOOD, "<ds:X509Certificate>"), *b = strstr(GOOD, "</ds:X509Certificate>");
+	assert_non_null(a);
+	assert_non_null(b);
+	a += strlen("<ds:X509Certificate>");
+	size_t n = strlen(GOOD) - (size_t)(b - a);
+	char *x = malloc(n + 1);
+	assert_non_null(x);
+	memcpy(x, GOOD, (size_t)(a - GOOD));
+	strcpy(x + (a - GOOD), b);
+	expect_failed(x, strlen(x), "X509Certificate 1 is not a valid certificate");
+	free(x);
+}
+
 static void test_fmt_verify__bare_keyvalue(void **state)
 {
 	(void)state;
@@ -908,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_verify__signature_removed_or_moved),
 		cmocka_unit_test(test_fmt_verify__second_reference_not_read),
 		cmocka_unit_test(test_fmt_verify__self_signed_certificate_swapped),
+		cmocka_unit_test(test_fmt_verify__empty_certificate),
 		cmocka_unit_test(test_fmt_verify__bare_keyvalue),
 		cmocka_unit_test(test_fmt_verify__weak_algorithm_rsa_sha1),
 		cmocka_unit_test(test_fmt_verify__rsa_1024_refused),
