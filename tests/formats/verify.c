@@ -56,6 +56,24 @@ static void expect_failed_str(const char *s, const char *want)
 	expect_failed(s, strlen(s), want);
 }
 
+/* Signs sig (in doc) with key through xmlsec (the key is the context's: freed with it),
+ * then doc as UTF-8 text (malloc'd); doc is freed. */
+static char *sign_and_dump(xmlDocPtr doc, xmlNodePtr sig, xmlSecKeyPtr key)
+{
+	xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
+	assert_non_null(ctx);
+	ctx->signKey = key;
+	assert_int_equal(xmlSecDSigCtxSign(ctx, sig), 0);
+	xmlSecDSigCtxDestroy(ctx);
+	xmlChar *mem = NULL;
+	int size = 0;
+	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+	char *out = strdup((const char *)mem);
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return out;
+}
+
 /* Signs the sample with a template of our choosing, through xmlsec directly, the way
  * an attacker would (sha1, KeyValue, a second Reference, a 1024-bit key). */
 static char *sign_custom(const fmt_stmt *st, const char *who, xmlSecTransformId sm, xmlSecTransformId dm,
@@ -89,17 +107,7 @@ static char *sign_custom(const fmt_stmt *st, const char *who, xmlSecTransformId 
 		xmlSecTmplKeyInfoAddKeyValue(ki);
 	else
 		xmlSecTmplX509DataAddCertificate(xmlSecTmplKeyInfoAddX509Data(ki));
-	xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
-	ctx->signKey = key;
-	assert_int_equal(xmlSecDSigCtxSign(ctx, sig), 0);
-	xmlSecDSigCtxDestroy(ctx);
-	xmlChar *mem = NULL;
-	int size = 0;
-	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-	char *out = strdup((const char *)mem);
-	xmlFree(mem);
-	xmlFreeDoc(doc);
-	return out;
+	return sign_and_dump(doc, sig, key);
 }
 
 /* The xmlsec stage alone on a parsed document, at 2026-09-15 noon, any key. */
@@ -633,17 +641,7 @@ static char *xmlsec_sign_text(const char *x, const char *who)
 	assert_true(xmlSecCryptoAppKeyCertLoad(key, test_pki(cp), xmlSecKeyDataFormatPem) >= 0);
 	xmlNodePtr sig = xmlSecFindNode(xmlDocGetRootElement(doc), xmlSecNodeSignature, xmlSecDSigNs);
 	assert_non_null(sig);
-	xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
-	ctx->signKey = key;
-	assert_int_equal(xmlSecDSigCtxSign(ctx, sig), 0);
-	xmlSecDSigCtxDestroy(ctx);
-	xmlChar *mem = NULL;
-	int size = 0;
-	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-	char *out = strdup((const char *)mem);
-	xmlFree(mem);
-	xmlFreeDoc(doc);
-	return out;
+	return sign_and_dump(doc, sig, key);
 }
 
 /* Stage 6 on x both ways, with the public key of who's certificate: the same code and
