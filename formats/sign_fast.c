@@ -25,6 +25,7 @@
  * or engine key is used from one thread). The tree path is one thread only.
  */
 #include "formats/formats.h"
+#include "formats/text_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,46 +156,15 @@ static bool plain_text(const char *s)
 	return true;
 }
 
-/* Text content: libxml2 escapes & < > and CR (as &#13;); C14N & < > and CR (&#xD;). */
-static void esc_text(tbuf *b, const char *s, bool canon)
+/* s escaped as text (attr false) or an attribute value: libxml2's escapes, or C14N's
+ * when canon (fmt_xml_escape). */
+static void esc(tbuf *b, const char *s, bool attr, bool canon)
 {
 	const char *run = s;
 	for (; *s; s++) {
-		const char *e;
-		switch (*s) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '\r': e = canon ? "&#xD;" : "&#13;"; break;
-		default: continue;
-		}
-		tb_put(b, run, (size_t)(s - run));
-		tb_puts(b, e);
-		run = s + 1;
-	}
-	tb_put(b, run, (size_t)(s - run));
-}
-
-/* Attribute values: libxml2 escapes & < > " TAB LF CR; C14N & < " TAB LF CR (not >). */
-static void esc_attr(tbuf *b, const char *s, bool canon)
-{
-	const char *run = s;
-	for (; *s; s++) {
-		const char *e;
-		switch (*s) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>':
-			if (canon)
-				continue;
-			e = "&gt;";
-			break;
-		case '"': e = "&quot;"; break;
-		case '\t': e = canon ? "&#x9;" : "&#9;"; break;
-		case '\n': e = canon ? "&#xA;" : "&#10;"; break;
-		case '\r': e = canon ? "&#xD;" : "&#13;"; break;
-		default: continue;
-		}
+		const char *e = fmt_xml_escape(*s, attr, canon);
+		if (!e)
+			continue;
 		tb_put(b, run, (size_t)(s - run));
 		tb_puts(b, e);
 		run = s + 1;
@@ -229,7 +199,7 @@ static void put_attrs(writer *w, const xattr *a, size_t na)
 		tb_put(&w->s, " ", 1);
 		tb_puts(&w->s, a[i].name);
 		tb_put(&w->s, "=\"", 2);
-		esc_attr(&w->s, v, false);
+		esc(&w->s, v, true, false);
 		tb_put(&w->s, "\"", 1);
 		/* C14N: unqualified attributes sorted by name */
 		size_t j = i;
@@ -244,7 +214,7 @@ static void put_attrs(writer *w, const xattr *a, size_t na)
 		tb_put(&w->c, " ", 1);
 		tb_puts(&w->c, x->name);
 		tb_put(&w->c, "=\"", 2);
-		esc_attr(&w->c, x->value ? x->value : "", true);
+		esc(&w->c, x->value ? x->value : "", true, true);
 		tb_put(&w->c, "\"", 1);
 	}
 }
@@ -270,8 +240,8 @@ static void leaf(writer *w, int depth, const char *name, const xattr *a, size_t 
 			w->bad = text;
 		tb_put(&w->s, ">", 1);
 		tb_put(&w->c, ">", 1);
-		esc_text(&w->s, text, false);
-		esc_text(&w->c, text, true);
+		esc(&w->s, text, false, false);
+		esc(&w->c, text, false, true);
 		both(w, "</");
 	}
 	both(w, name);

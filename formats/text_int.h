@@ -1,5 +1,6 @@
 /*
- * text_int.h: text checks shared by the readers in formats/ (CSV and INI).
+ * text_int.h: text checks shared by the readers in formats/ (CSV and INI), and the XML
+ * escapes shared by the statement writer (sign_fast.c) and the verifier (verify.c).
  */
 #ifndef JOS_TEXT_INT_H
 #define JOS_TEXT_INT_H
@@ -33,5 +34,23 @@ static inline bool fmt_ctl_bad(unsigned char b)
 #define FMT_CTL_MSG_NUL "NUL byte: the file must be UTF-8 text"
 #define FMT_CTL_MSG "control character 0x%02X: the file must be plain text (statements, " \
 	"which are XML, cannot hold it): remove it"
+
+/* What byte c becomes in XML text (attr false) or in an attribute value (attr true), or
+ * NULL when it stands as it is: exclusive C14N's escapes (canon), else those of libxml2's
+ * serialiser, which the statement writer must match byte for byte (CR as &#13;, and in
+ * attributes also > and TAB/LF as decimal references). */
+static inline const char *fmt_xml_escape(char c, bool attr, bool canon)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return attr && canon ? NULL : "&gt;";
+	case '"': return attr ? "&quot;" : NULL;
+	case '\t': return !attr ? NULL : canon ? "&#x9;" : "&#9;";
+	case '\n': return !attr ? NULL : canon ? "&#xA;" : "&#10;";
+	case '\r': return canon ? "&#xD;" : "&#13;";
+	default: return NULL;
+	}
+}
 
 #endif

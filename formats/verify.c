@@ -34,6 +34,7 @@
  *      no comments, is what was signed): lines sum to Net, GrossShares to Gross.
  */
 #include "formats/formats.h"
+#include "formats/text_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -947,22 +948,13 @@ static void puts_(c14n_buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-/* xmlC11NNormalizeString: text escapes & < > CR; attribute values & < " TAB LF CR. */
+/* xmlC11NNormalizeString's escapes (fmt_xml_escape): text & < > CR; attribute values
+ * & < " TAB LF CR. */
 static void put_escaped(c14n_buf *b, const xmlChar *s, bool attr)
 {
 	const xmlChar *run = s;
 	for (; *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = attr ? NULL : "&gt;"; break;
-		case '"': rep = attr ? "&quot;" : NULL; break;
-		case '\t': rep = attr ? "&#x9;" : NULL; break;
-		case '\n': rep = attr ? "&#xA;" : NULL; break;
-		case '\r': rep = "&#xD;"; break;
-		default: rep = NULL; break;
-		}
+		const char *rep = fmt_xml_escape((char)*s, attr, true);
 		if (rep) {
 			put(b, (const char *)run, (size_t)(s - run));
 			puts_(b, rep);
