@@ -10,9 +10,6 @@
  * results printed in the order of the arguments, as soon as each is known.
  */
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,14 +214,9 @@ int cmd_verify(int argc, char **argv)
 		goto done;
 
 	/* Each statement's tree, schema state and canonical bytes are allocated and freed
-	 * again, on every thread: glibc would give the memory back to the kernel after
-	 * each one and take it again for the next (a third of the CPU time on big
-	 * statements, in page faults and heap growth). Keep it instead. */
-#ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 16 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	mallopt(M_TOP_PAD, 16 << 20);
-#endif
+	 * again, on every thread: keep the memory for the next one (a third of the CPU time
+	 * on big statements went to page faults and heap growth). */
+	cli_keep_memory();
 	bool failed = false, ioerr = false;
 	vpool p;
 	memset(&p, 0, sizeof p);
