@@ -146,7 +146,7 @@ typedef struct eng_measures {
 int eng_measures_build(eng_measures **out, const jos_dataset *ds, jos_err *err);
 /* The same on up to nthreads threads (the caller's included); the result does not
  * depend on nthreads. Pure computation: the front end chooses nthreads. */
-#define ENG_MAX_THREADS 8
+#define ENG_MAX_THREADS JOS_MAX_THREADS
 int eng_measures_build_mt(eng_measures **out, const jos_dataset *ds, int nthreads, jos_err *err);
 void eng_measures_free(eng_measures *m);
 

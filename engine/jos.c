@@ -4,6 +4,7 @@
  */
 #include "engine/jos.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,4 +572,21 @@ void *jos_big_alloc(size_t bytes)
 		return NULL;
 	jos_advise_huge(p, bytes);
 	return p;
+}
+
+void jos_run_parallel(void *jobs, size_t size, int n, void *(*fn)(void *))
+{
+	pthread_t tid[JOS_MAX_THREADS];
+	int started = 0;   /* jobs 1..started run on threads */
+	if (n > JOS_MAX_THREADS)
+		n = JOS_MAX_THREADS;
+	for (int t = 1; t < n; t++, started++)
+		if (pthread_create(&tid[t], NULL, fn, (char *)jobs + (size_t)t * size) != 0)
+			break;
+	if (n > 0)
+		fn(jobs);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	for (int t = started + 1; t < n; t++)   /* could not start a thread: here */
+		fn((char *)jobs + (size_t)t * size);
 }

@@ -132,6 +132,11 @@ int jos_largest_remainder(int64_t *out, int64_t total, const jos_i128 *w, size_t
 int jos_grow(void **p, size_t *cap, size_t need, size_t size);
 /* Sorts v ascending (a stable radix sort); JOS_OK or JOS_ENOMEM (v unchanged). */
 int jos_sort_u64(uint64_t *v, size_t n);
+/* Runs fn on each of the n jobs (an array of `size`-byte elements, n <= JOS_MAX_THREADS):
+ * jobs 1..n-1 on threads, job 0 in the caller; a job whose thread cannot start runs in
+ * the caller. Returns when all are done. */
+#define JOS_MAX_THREADS 8
+void jos_run_parallel(void *jobs, size_t size, int n, void *(*fn)(void *));
 
 /* A hint for a big array that is about to be filled: back its 2 MiB-aligned middle with
  * huge pages where the system allows it (MADV_HUGEPAGE). Under virtualisation a 4 KiB

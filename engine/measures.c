@@ -29,7 +29,6 @@
  */
 #include "engine/engine.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -439,8 +438,7 @@ int eng_measures_build_mt(eng_measures **out, const jos_dataset *ds, int nthread
 	uint32_t *spos = NULL, *sfirst = NULL, *order = NULL, *cidx = NULL;
 	multi_rec *mtmp = NULL;
 	pass2_job job[ENG_MAX_THREADS];
-	pthread_t tid[ENG_MAX_THREADS];
-	int nt = 0, started = 0;
+	int nt = 0;
 	size_t k = 0, nmulti = 0;
 	uint32_t last_school = 0;
 	bool in_order = true;
@@ -550,14 +548,7 @@ int eng_measures_build_mt(eng_measures **out, const jos_dataset *ds, int nthread
 			goto oom;
 		}
 	}
-	for (int t = 1; t < nt; t++, started++)
-		if (pthread_create(&tid[t], NULL, pass2, &job[t]) != 0)
-			break;
-	pass2(&job[0]);
-	for (int t = 1; t <= started; t++)
-		pthread_join(tid[t], NULL);
-	for (int t = started + 1; t < nt; t++)   /* threads that could not start */
-		pass2(&job[t]);
+	jos_run_parallel(job, sizeof *job, nt, pass2);
 	for (int t = 0; t < nt; t++)
 		if (job[t].rc != JOS_OK)
 			goto oom;

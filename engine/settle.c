@@ -12,7 +12,6 @@
  */
 #include "engine/engine.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,22 +176,13 @@ int eng_settle_mt(eng_settlement **out, const jos_dataset *ds, jos_errlist *warn
 	/* the keys are independent: key k on thread k mod nthreads; errors by key order */
 	{
 		apply_job jobs[ENG_MAX_THREADS];
-		pthread_t tid[ENG_MAX_THREADS];
 		size_t nt = nthreads < 1 ? 1 : nthreads > ENG_MAX_THREADS ? ENG_MAX_THREADS
 									   : (size_t)nthreads;
-		int started = 0;
 		if (nt > ds->nkeys)
 			nt = ds->nkeys ? ds->nkeys : 1;
 		for (size_t t = 0; t < nt; t++)
 			jobs[t] = (apply_job){ ds, m, st->results, used, t, nt, krc, kerr };
-		for (size_t t = 1; t < nt; t++, started++)
-			if (pthread_create(&tid[t], NULL, apply_keys, &jobs[t]) != 0)
-				break;
-		apply_keys(&jobs[0]);
-		for (int t = 1; t <= started; t++)
-			pthread_join(tid[t], NULL);
-		for (size_t t = (size_t)started + 1; t < nt; t++)
-			apply_keys(&jobs[t]);
+		jos_run_parallel(jobs, sizeof *jobs, (int)nt, apply_keys);
 	}
 	for (size_t k = 0; k < ds->nkeys; k++) {
 		if (!used[k])

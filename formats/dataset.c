@@ -964,22 +964,6 @@ static void *count_main(void *arg)
 	return NULL;
 }
 
-/* Runs fn(&jobs[k]) for k < n, k >= 1 on threads and 0 here. */
-static void run_all(void *jobs, size_t size, int n, void *(*fn)(void *))
-{
-	pthread_t tid[FMT_MAX_THREADS];
-	bool started[FMT_MAX_THREADS] = { false };
-	for (int k = 1; k < n; k++)
-		started[k] = pthread_create(&tid[k], NULL, fn, (char *)jobs + (size_t)k * size) == 0;
-	fn(jobs);
-	for (int k = 1; k < n; k++) {
-		if (started[k])
-			pthread_join(tid[k], NULL);
-		else
-			fn((char *)jobs + (size_t)k * size);
-	}
-}
-
 /* Reads the records after the header in nt parts into one row array. The parts' lines
  * are counted first (on every core): that gives each part its first line and a region
  * of the array that holds all its rows (a row takes at least a line), so the rows are
@@ -1014,7 +998,7 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 	}
 	for (int k = 0; k < nch; k++)
 		cj[k] = (count_job){ fd, start[k], start[k + 1], 0 };
-	run_all(cj, sizeof *cj, nch, count_main);
+	jos_run_parallel(cj, sizeof *cj, nch, count_main);
 	close(fd);
 	region[0] = 0;
 	line[0] = fmt_csv_line(c);
@@ -1045,7 +1029,7 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		}
 		jobs[k] = (chunk_job){ &ch[k], idx };
 	}
-	run_all(jobs, sizeof *jobs, nch, chunk_main);
+	jos_run_parallel(jobs, sizeof *jobs, nch, chunk_main);
 
 	/* every part valid, and each one stopped where the next began */
 	size_t total = 0;

@@ -215,7 +215,7 @@ int fmt_sign_check(fmt_signer *s, void *doc, jos_err *err);
 
 /* Threads the fast paths may use: JOS_THREADS when set (1: none besides the caller),
  * else the online processors; 1..FMT_MAX_THREADS. */
-#define FMT_MAX_THREADS 8
+#define FMT_MAX_THREADS JOS_MAX_THREADS
 int fmt_thread_count(void);
 /* JOS_TIMES=1: prints "time: NAME  wall since the previous call" to stderr. */
 void fmt_phase(const char *name);

@@ -8,7 +8,6 @@
  */
 #include "formats/pupils_int.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,21 +283,10 @@ static void *assign_worker(void *arg)
 	return NULL;
 }
 
-/* Runs fn over the partitions split in `nt` contiguous ranges, on threads when nt > 1. */
+/* Runs fn on every worker's range of partitions; the first error, if any. */
 static int run(number_job *jobs, int nt, void *(*fn)(void *))
 {
-	pthread_t tid[FMT_MAX_THREADS];
-	int started = 0;
-	for (int t = 1; t < nt; t++) {
-		if (pthread_create(&tid[t], NULL, fn, &jobs[t]) != 0)
-			break;
-		started = t;
-	}
-	fn(&jobs[0]);
-	for (int t = started + 1; t < nt; t++)   /* not started: run here */
-		fn(&jobs[t]);
-	for (int t = 1; t <= started; t++)
-		pthread_join(tid[t], NULL);
+	jos_run_parallel(jobs, sizeof *jobs, nt, fn);
 	for (int t = 0; t < nt; t++)
 		if (jobs[t].rc != JOS_OK)
 			return jobs[t].rc;
