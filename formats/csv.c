@@ -31,6 +31,9 @@
 #define CSV_BUF_INITIAL ((size_t)1 << 20)
 #endif
 
+/* Zero bytes kept readable after buf[len]: fmt_csv_simple reads 64 at a time. */
+#define CSV_PAD 64
+
 /* Byte classes of the fast path; 0 = ordinary byte. */
 enum { CL_PLAIN = 0, CL_SEP, CL_NL, CL_QUOTE, CL_NUL, CL_HIGH };
 
@@ -40,7 +43,8 @@ enum { REC_EOF = 0, REC_OK = 1, REC_BAD = 2, REC_AGAIN = 3 };
 struct fmt_csv {
 	int fd;                 /* -1 for a memory buffer */
 	char *file;             /* name printed in problems */
-	char *buf;              /* cap + 1 bytes; buf[len] is a NUL sentinel */
+	char *buf;              /* cap + 1 + CSV_PAD bytes; buf[len] is a NUL sentinel,
+				 * and so are the CSV_PAD bytes after it */
 	size_t cap, len, pos;   /* [pos, len) is not consumed yet */
 	uint64_t base;          /* file offset of buf[0] */
 	bool eof;
@@ -51,6 +55,7 @@ struct fmt_csv {
 	size_t fcap;
 	fmt_record hdr;         /* fields point into names */
 	char *names;
+	size_t simple_next;     /* after fmt_csv_simple: where its line's successor starts */
 };
 
 static void problem(jos_errlist *errs, const fmt_csv *c, uint32_t line, const char *fmt, ...)
@@ -107,7 +112,7 @@ static int refill(fmt_csv *c, jos_errlist *errs)
 			problem(errs, c, c->line, "record too large");
 			return JOS_ENOMEM;
 		}
-		char *nb = realloc(c->buf, c->cap * 2 + 1);
+		char *nb = realloc(c->buf, c->cap * 2 + 1 + CSV_PAD);
 		if (!nb) {
 			problem(errs, c, c->line, "out of memory reading a record of %zu bytes", c->len);
 			return JOS_ENOMEM;
@@ -126,7 +131,7 @@ static int refill(fmt_csv *c, jos_errlist *errs)
 	if (n == 0)
 		c->eof = true;
 	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
+	memset(c->buf + c->len, 0, 1 + CSV_PAD);
 	return JOS_OK;
 }
 
@@ -582,6 +587,8 @@ static int read_header(fmt_csv *c, jos_errlist *errs)
 	return JOS_OK;
 }
 
+static int simd_level = -1;   /* fmt_csv_simple's way: see fmt_csv_simd */
+
 static int open_common(fmt_csv **out, fmt_csv *c, const char *file, jos_errlist *errs)
 {
 	int rc = JOS_OK;
@@ -593,6 +600,8 @@ static int open_common(fmt_csv **out, fmt_csv *c, const char *file, jos_errlist 
 	strcpy(c->file, file);
 	c->line = 1;
 	set_separator(c, ',');
+	if (simd_level < 0)   /* here, before any reader runs on a thread */
+		fmt_csv_simd(-1);
 	rc = read_header(c, errs);
 done:
 	if (rc != JOS_OK) {
@@ -620,13 +629,13 @@ int fmt_csv_open(fmt_csv **out, const char *path, const char *file, jos_errlist 
 		return JOS_EIO;
 	}
 	c->cap = CSV_BUF_INITIAL;
-	c->buf = malloc(c->cap + 1);
+	c->buf = malloc(c->cap + 1 + CSV_PAD);
 	if (!c->buf) {
 		close(c->fd);
 		free(c);
 		return JOS_ENOMEM;
 	}
-	c->buf[0] = '\0';
+	memset(c->buf, 0, 1 + CSV_PAD);
 	return open_common(out, c, file, errs);
 }
 
@@ -639,14 +648,14 @@ int fmt_csv_open_mem(fmt_csv **out, const char *buf, size_t len, const char *fil
 		return JOS_ENOMEM;
 	c->fd = -1;
 	/* A private copy: fields are unquoted in place. */
-	c->buf = malloc(len + 1);
+	c->buf = malloc(len + 1 + CSV_PAD);
 	if (!c->buf) {
 		free(c);
 		return JOS_ENOMEM;
 	}
 	if (len)
 		memcpy(c->buf, buf, len);
-	c->buf[len] = '\0';
+	memset(c->buf + len, 0, 1 + CSV_PAD);
 	c->cap = c->len = len;
 	c->eof = true;
 	return open_common(out, c, file, errs);
@@ -675,7 +684,7 @@ int fmt_csv_seek(fmt_csv *c, uint64_t offset, uint32_t line)
 		return JOS_EIO;
 	c->base = offset;
 	c->pos = c->len = 0;
-	c->buf[0] = '\0';
+	memset(c->buf, 0, 1 + CSV_PAD);
 	c->eof = false;
 	c->line = line;
 	return JOS_OK;
@@ -740,6 +749,149 @@ int fmt_csv_next(fmt_csv *c, fmt_record *rec, jos_errlist *errs)
 		rec->line = line;
 		return 1;
 	}
+}
+
+/* ---- simple lines (a loader's fast path) ----------------------------------------------
+ * Most lines of a big export are plain: printable ASCII without blanks or quotes. Such a
+ * line is split with 64-byte masks (AVX2 or SSE2 when the processor has it): bit i of `sep` is a
+ * separator at p[i], bit i of `stop` a byte that is not plain ('"', a blank, a control
+ * byte, '\n', CR or a byte >= 0x80; the NUL sentinel at len is one too). Anything else
+ * is left to fmt_csv_next. */
+
+static inline void masks_scalar(const char *p, char sep, uint64_t *sepm, uint64_t *stop)
+{
+	uint64_t a = 0, b = 0;
+	for (int i = 0; i < 64; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		a |= (uint64_t)(p[i] == sep) << i;
+		b |= (uint64_t)(ch <= 0x20 || ch >= 0x80 || ch == '"') << i;
+	}
+	*sepm = a;
+	*stop = b;
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+static inline void masks_sse2(const char *p, char sep, uint64_t *sepm, uint64_t *stop)
+{
+	const __m128i vs = _mm_set1_epi8(sep), vq = _mm_set1_epi8('"'), v20 = _mm_set1_epi8(0x20);
+	uint64_t a = 0, b = 0;
+#define MASK16(k)                                                                              \
+	do {                                                                                   \
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * (k)));    \
+		/* signed: 0x21..0x7f are above 0x20, bytes >= 0x80 are negative */           \
+		__m128i plain = _mm_andnot_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpgt_epi8(v, v20)); \
+		a |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs)) << (16 * (k)); \
+		b |= (uint64_t)(unsigned)_mm_movemask_epi8(plain) << (16 * (k));               \
+	} while (0)
+	MASK16(0);
+	MASK16(1);
+	MASK16(2);
+	MASK16(3);
+#undef MASK16
+	*sepm = a;
+	*stop = ~b;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+
+__attribute__((target("avx2"))) static void masks_avx2(const char *p, char sep, uint64_t *sepm,
+						       uint64_t *stop)
+{
+	const __m256i vs = _mm256_set1_epi8(sep), vq = _mm256_set1_epi8('"'),
+		      v20 = _mm256_set1_epi8(0x20);
+	__m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	__m256i p0 = _mm256_andnot_si256(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpgt_epi8(v0, v20));
+	__m256i p1 = _mm256_andnot_si256(_mm256_cmpeq_epi8(v1, vq), _mm256_cmpgt_epi8(v1, v20));
+	*sepm = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vs)) |
+		(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vs)) << 32;
+	*stop = ~((uint64_t)(uint32_t)_mm256_movemask_epi8(p0) |
+		  (uint64_t)(uint32_t)_mm256_movemask_epi8(p1) << 32);
+}
+#endif
+#endif
+
+/* simd_level: 0 scalar, 1 SSE2, 2 AVX2; -1 not chosen yet (then the best there is) */
+
+static int simd_best(void)
+{
+#ifdef HAVE_AVX2_PATH
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return 2;
+#endif
+#ifdef __SSE2__
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+int fmt_csv_simd(int level)
+{
+	int best = simd_best();
+	simd_level = level < 0 || level > best ? best : level;
+	return simd_level;
+}
+
+static inline void masks(const char *p, char sep, uint64_t *sepm, uint64_t *stop)
+{
+	switch (simd_level) {
+#ifdef HAVE_AVX2_PATH
+	case 2:
+		masks_avx2(p, sep, sepm, stop);
+		return;
+#endif
+#ifdef __SSE2__
+	case 1:
+		masks_sse2(p, sep, sepm, stop);
+		return;
+#endif
+	default:
+		masks_scalar(p, sep, sepm, stop);
+	}
+}
+
+size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf)
+{
+	const char *p = c->buf + c->pos, *fs = p;
+	size_t nf = 0;
+	for (;;) {
+		uint64_t sepm, stop;
+		masks(p, c->sep, &sepm, &stop);
+		if (stop)
+			sepm &= (stop & -stop) - 1;   /* the separators before the first stop */
+		for (; sepm; sepm &= sepm - 1) {   /* f has room for 64 more than maxf */
+			const char *q = p + __builtin_ctzll(sepm);
+			f[nf].s = fs;
+			f[nf].n = (size_t)(q - fs);
+			nf++;
+			fs = q + 1;
+		}
+		if (nf >= maxf)
+			return 0;
+		if (stop) {
+			const char *e = p + __builtin_ctzll(stop), *nl = *e == '\r' ? e + 1 : e;
+			/* the sentinel at len is no '\n', so nl < len */
+			if (*nl != '\n')
+				return 0;
+			f[nf].s = fs;
+			f[nf].n = (size_t)(e - fs);
+			c->simple_next = (size_t)(nl + 1 - c->buf);
+			return nf + 1;
+		}
+		p += 64;   /* no stop, so p + 64 <= len: buf[len + 63] is readable */
+	}
+}
+
+void fmt_csv_simple_take(fmt_csv *c)
+{
+	c->pos = c->simple_next;
+	c->line++;
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -195,10 +195,16 @@ typedef struct {
 	struct enrol_chunk *chunk;     /* where enrolment rows go */
 	/* the last school and category a row named, as written: exports group rows by
 	 * school, so most rows skip the hash lookup */
-	char last_school[32], last_cat[32];
-	size_t last_school_n, last_cat_n;  /* 0: none */
+	char last_school[32];
+	size_t last_school_n;          /* 0: none */
 	uint32_t last_school_idx;
-	uint16_t last_cat_id;
+	/* categories as written, by a hash of their length and ends: a file's few
+	 * categories, interleaved, skip the lower-casing and the hash lookup */
+	struct {
+		char s[32];
+		size_t n;                  /* 0: empty slot */
+		uint16_t id;
+	} cat_cache[8];
 	strtab cats;                   /* categories, lower-cased; id 0 = "" */
 	char *lower;                   /* scratch for lower-casing a category */
 	size_t lower_cap;
@@ -658,6 +664,12 @@ static const fmt_column enrol_cols[EN_N] = {
 	{ "start_date", true }, { "end_date", false }, { "category", false }
 };
 
+/* The cat_cache slot of a category of n > 0 bytes. */
+static inline unsigned cat_slot(const char *s, size_t n)
+{
+	return (unsigned)(n + (unsigned char)s[0] * 3u + (unsigned char)s[n - 1]) & 7u;
+}
+
 static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 {
 	uint32_t id;
@@ -665,8 +677,9 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 		*out = 0;
 		return JOS_OK;
 	}
-	if (f->n == L->last_cat_n && memcmp(f->s, L->last_cat, f->n) == 0) {
-		*out = L->last_cat_id;
+	unsigned slot = cat_slot(f->s, f->n);
+	if (f->n == L->cat_cache[slot].n && memcmp(f->s, L->cat_cache[slot].s, f->n) == 0) {
+		*out = L->cat_cache[slot].id;
 		return JOS_OK;
 	}
 	if (jos_grow((void **)&L->lower, &L->lower_cap, f->n, 1))
@@ -679,10 +692,10 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 	if (id > UINT16_MAX)
 		return JOS_EINVALID;
 	*out = (uint16_t)id;
-	if (f->n <= sizeof L->last_cat) {
-		memcpy(L->last_cat, f->s, f->n);
-		L->last_cat_n = f->n;
-		L->last_cat_id = *out;
+	if (f->n <= sizeof L->cat_cache[slot].s) {
+		memcpy(L->cat_cache[slot].s, f->s, f->n);
+		L->cat_cache[slot].n = f->n;
+		L->cat_cache[slot].id = *out;
 	}
 	return JOS_OK;
 }
@@ -765,6 +778,101 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 	ch->rows[ch->n++] = e;
 }
 
+/* [a, a+n) == [b, b+n) for n <= 16, when 16 bytes are readable at a and at b (a field
+ * of a line fmt_csv_simple gave: the buffer has room after it; a 32-byte cache). */
+static inline bool eq16(const char *a, const char *b, size_t n)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	/* the first n bytes, whichever the byte order */
+	static const unsigned char ones[32] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+						0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint64_t m0, m1;
+	memcpy(&m0, ones + 16 - n, 8);
+	memcpy(&m1, ones + 24 - n, 8);
+	return (((a0 ^ b0) & m0) | ((a1 ^ b1) & m1)) == 0;
+}
+
+/* The municipality code of a field as fmt_parse_code reads it, for the fast path
+ * (no blanks in it): its number, or -1 when fmt_parse_code would not accept it. */
+static int code_fast(const fmt_field *f)
+{
+	size_t i = f->n >= 2 && (f->s[0] | 0x20) == 'g' && (f->s[1] | 0x20) == 'm' ? 2 : 0;
+	if (f->n - i < 1 || f->n - i > 4)
+		return -1;
+	int c = 0;
+	for (; i < f->n; i++) {
+		unsigned dg = (unsigned)(unsigned char)f->s[i] - '0';
+		if (dg > 9)
+			return -1;
+		c = c * 10 + (int)dg;
+	}
+	return c ? c : -1;
+}
+
+/*
+ * The fast path of a plain line (fmt_csv_simple: its fields, the header's count): the
+ * row enrol_row would keep, when every value is valid and resolves. 1 = kept; 0 = not
+ * taken (nothing reported, nothing of the row kept: read it with fmt_csv_next and
+ * enrol_row, which says what is wrong); <0 = fatal (L->fatal set).
+ */
+static int enrol_fast(load_ctx *L, const fmt_field *const *col, uint32_t line)
+{
+	const fmt_field *fp = col[EN_PUPIL], *fs = col[EN_SCHOOL], *f;
+	enrol_chunk *ch = L->chunk;
+	jos_enrolment e;
+
+	if (!fp->n || !fs->n || !L->schools_ok || !L->munis_ok)
+		return 0;
+	if (fs->n == L->last_school_n && fs->n <= 16 ? eq16(fs->s, L->last_school, fs->n)
+	    : fs->n == L->last_school_n && memcmp(fs->s, L->last_school, fs->n) == 0) {
+		e.school = L->last_school_idx;
+	} else {
+		int64_t id = strtab_find(&L->school_ids, fs->s, fs->n);
+		if (id < 0 || L->school_idx[id] < 0)
+			return 0;
+		e.school = (uint32_t)L->school_idx[id];
+		if (fs->n <= sizeof L->last_school) {
+			memcpy(L->last_school, fs->s, fs->n);
+			L->last_school_n = fs->n;
+			L->last_school_idx = e.school;
+		}
+	}
+	int c = code_fast(col[EN_RESIDENCE]);
+	if (c < 0 || L->muni_idx[c] < 0)
+		return 0;
+	e.residence = (uint16_t)L->muni_idx[c];
+	f = col[EN_START];
+	if (f->n != 10 || !fmt_date_fast(&e.start, f->s))
+		return 0;
+	f = col[EN_END];
+	e.end = JOS_DAY_OPEN;
+	if (f->n && (f->n != 10 || !fmt_date_fast(&e.end, f->s)))
+		return 0;
+	f = col[EN_CATEGORY];
+	int rc = JOS_OK;
+	unsigned slot;
+	if (!f->n)
+		e.category = 0;
+	else if (slot = cat_slot(f->s, f->n), f->n == L->cat_cache[slot].n && f->n <= 16 &&
+		 eq16(f->s, L->cat_cache[slot].s, f->n))
+		e.category = L->cat_cache[slot].id;
+	else if ((rc = intern_category(L, f, &e.category)) == JOS_EINVALID)
+		return 0;
+	e.line = line;
+	e.pupil = 0;
+	if (rc || ch->n >= UINT32_MAX ||
+	    (ch->n == ch->cap && (!ch->own_rows ||
+				  jos_grow((void **)&ch->rows, &ch->cap, ch->n + 1, sizeof *ch->rows))) ||
+	    fmt_pupil_add(&ch->pupils, fp->s, fp->n, (uint32_t)ch->n) != JOS_OK)
+		return L->fatal = JOS_ENOMEM;
+	ch->rows[ch->n++] = e;
+	return 1;
+}
+
 /* A part's context: the loader's lookups (read only), its own problems and categories. */
 static load_ctx *chunk_ctx(const load_ctx *L, enrol_chunk *ch)
 {
@@ -778,7 +886,7 @@ static load_ctx *chunk_ctx(const load_ctx *L, enrol_chunk *ch)
 	memset(&cx->cats, 0, sizeof cx->cats);
 	cx->lower = NULL;
 	cx->lower_cap = 0;
-	cx->last_cat_n = 0;   /* its ids are L's, not this part's */
+	memset(cx->cat_cache, 0, sizeof cx->cat_cache);   /* its ids are L's, not this part's */
 	cx->chunk = ch;
 	if (strtab_intern(&cx->cats, "", 0, &id0) < 0) {
 		free(cx);
@@ -836,13 +944,33 @@ static void trim_rows(jos_enrolment *rows, size_t n, size_t cap)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+#define FAST_MAXF 16   /* fields of a line the fast path takes at most */
+
+/* Reads records until one starts at or after ch->end: plain lines by the fast path,
+ * any other (and any the fast path does not take) by fmt_csv_next and enrol_row. */
 static void read_chunk(enrol_chunk *ch, const int *idx)
 {
 	load_ctx *L = ch->ctx;
 	fmt_record rec;
+	fmt_field fv[FAST_MAXF + FMT_CSV_SPARE];
 	int r = 1;
 	bool comma = fmt_csv_separator(ch->csv) == ';';
-	while (fmt_csv_offset(ch->csv) < ch->end && (r = fmt_csv_next(ch->csv, &rec, L->errs)) == 1) {
+	size_t nf = fmt_csv_header(ch->csv)->nf;
+	const fmt_field *col[EN_N];   /* the line's field of each column */
+	for (int i = 0; i < EN_N; i++)
+		col[i] = idx[i] >= 0 && (size_t)idx[i] < nf && idx[i] < FAST_MAXF ? &fv[idx[i]] : &empty_field;
+	while (fmt_csv_offset(ch->csv) < ch->end) {
+		if (nf <= FAST_MAXF && fmt_csv_simple(ch->csv, fv, nf) == nf) {
+			int fr = enrol_fast(L, col, fmt_csv_line(ch->csv));
+			if (fr > 0) {
+				fmt_csv_simple_take(ch->csv);
+				continue;
+			}
+			if (fr < 0)
+				break;
+		}
+		if ((r = fmt_csv_next(ch->csv, &rec, L->errs)) != 1)
+			break;
 		enrol_row(L, &rec, idx, comma);
 		if (L->fatal)
 			break;
@@ -1048,6 +1176,7 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		/* back to category "" alone, so the one reader numbers (and reports) as always */
 		uint32_t id0;
 		strtab_free(&L->cats);
+		memset(L->cat_cache, 0, sizeof L->cat_cache);
 		if (strtab_intern(&L->cats, "", 0, &id0) < 0)
 			L->fatal = JOS_ENOMEM;
 		goto out;

@@ -23,6 +23,9 @@
 int fmt_parse_amount(jos_cents *out, const char *s, size_t n, bool allow_comma, char *why);
 /* YYYY-MM-DD or DD-MM-YYYY, checked against the calendar. */
 int fmt_parse_date(jos_day *out, const char *s, size_t n, char *why);
+/* The 10 bytes at s as fmt_parse_date reads them, without the reasons: true exactly
+ * when fmt_parse_date(out, s, 10, why) gives JOS_OK, with the same day. */
+bool fmt_date_fast(jos_day *out, const char *s);
 /* yes/no, ja/nee, true/false, 1/0, any case. */
 int fmt_parse_bool(bool *out, const char *s, size_t n, char *why);
 /* GM0546, gm0546, 0546, 546 -> "0546" (out has room for 5 bytes). 0000, 5+ digits,
@@ -76,6 +79,20 @@ int fmt_csv_next(fmt_csv *c, fmt_record *rec, jos_errlist *errs);
 uint64_t fmt_csv_offset(const fmt_csv *c);
 uint32_t fmt_csv_line(const fmt_csv *c);   /* physical line at that offset */
 int fmt_csv_seek(fmt_csv *c, uint64_t offset, uint32_t line);
+
+/* A loader's fast path: when the next line is complete in the buffer, ends in '\n' (CR
+ * before it allowed) and holds only printable ASCII without blanks or quotes, and has
+ * at most maxf fields: its fields into f (pointing into the buffer; f has room for
+ * maxf + FMT_CSV_SPARE fields) and their count,
+ * without consuming it; fmt_csv_simple_take then consumes it (one physical line).
+ * 0 otherwise (nothing changed: read the record with fmt_csv_next). Fields are those
+ * fmt_csv_next would give. fmt_csv_simd(level): the lines are split with 0 = no SIMD,
+ * 1 = SSE2, 2 = AVX2, at most what the processor has (-1: the best); returns the level
+ * chosen (tests of every way). */
+#define FMT_CSV_SPARE 64
+size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf);
+void fmt_csv_simple_take(fmt_csv *c);
+int fmt_csv_simd(int level);
 
 /* Column mapping for a loader: the columns a file may have. */
 typedef struct {
