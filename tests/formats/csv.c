@@ -480,6 +480,203 @@ static parsed parse_file(const char *data, size_t len)
 	return p;
 }
 
+/* ---- fmt_csv_simple (a loader's fast path) against fmt_csv_next ------------------------ */
+
+/* drain, but each line fmt_csv_simple takes with the header's field count (and not all
+ * empty, which fmt_csv_next skips) is read by fmt_csv_simple; *taken counts them. */
+static parsed drain_simple(fmt_csv *c, int rc, jos_errlist *errs, size_t *taken)
+{
+	parsed p = { .rc = rc };
+	sbuf b = { 0 };
+	sb_str(&b, "");
+	*taken = 0;
+	if (rc == JOS_OK) {
+		fmt_record r;
+		fmt_field f[8 + FMT_CSV_SPARE];
+		size_t want = fmt_csv_header(c)->nf;
+		p.sep = fmt_csv_separator(c);
+		sb_rec(&b, fmt_csv_header(c), 'H');
+		for (;;) {
+			size_t n = want <= 8 ? fmt_csv_simple(c, f, want) : 0;
+			bool empty = true;
+			for (size_t i = 0; i < n; i++)
+				empty &= f[i].n == 0;
+			if (n == want && !empty) {
+				r.f = f;
+				r.nf = n;
+				r.line = fmt_csv_line(c);
+				sb_rec(&b, &r, ' ');
+				fmt_csv_simple_take(c);
+				(*taken)++;
+				continue;
+			}
+			int k = fmt_csv_next(c, &r, errs);
+			assert_true(k >= 0);
+			if (k == 0)
+				break;
+			sb_rec(&b, &r, ' ');
+		}
+	} else {
+		assert_null(c);
+	}
+	fmt_csv_free(c);
+	p.rows = b.s;
+	p.errs = problems(errs);
+	return p;
+}
+
+static uint64_t csv_rnd_state;
+
+static unsigned csv_rnd(unsigned n)
+{
+	csv_rnd_state = csv_rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(csv_rnd_state >> 33) % n;
+}
+
+/* Random lines, most of them plain: separators of both kinds, quotes, blanks, CR, CRLF,
+ * control and non-ASCII bytes (valid UTF-8 and not), empty lines, lines of 0 to ~300
+ * bytes. */
+static void random_csv(sbuf *b, size_t bytes, char sep)
+{
+	static const char *const odd[] = { "\"", " ", "\t", "\r", "\x01", "\xc3\xa9", "\xff",
+					   "\"q\"\"x\"", "\"a\nb\"", "\r\n", "\x7f", "\x1f", ";", "," };
+	char head[32];
+	snprintf(head, sizeof head, "%sa%cb%cc\n", csv_rnd(2) ? "\xef\xbb\xbf" : "", sep, sep);
+	sb_str(b, head);
+	while (b->n < bytes) {
+		unsigned len = csv_rnd(8) == 0 ? csv_rnd(300) : csv_rnd(40);
+		int nsep = csv_rnd(10) == 0 ? (int)csv_rnd(5) : 2;
+		for (unsigned i = 0; i < len; i++) {
+			char ch = (char)('a' + csv_rnd(26));
+			if (csv_rnd(60) == 0) {
+				sb_str(b, odd[csv_rnd(sizeof odd / sizeof odd[0])]);
+				continue;
+			}
+			if (nsep > 0 && csv_rnd(len / 3 + 1) == 0) {
+				ch = sep;
+				nsep--;
+			}
+			sb_add(b, &ch, 1);
+		}
+		while (nsep-- > 0 && csv_rnd(4))
+			sb_add(b, &sep, 1);
+		sb_str(b, csv_rnd(15) == 0 ? "\r\n" : "\n");
+	}
+}
+
+/* Both ways give the same records, lines and problems, from memory and from a file (the
+ * file of more than 1 MiB: lines across the read buffer's end), with every SIMD level. */
+static void simple_equals_next(uint64_t seed, size_t bytes, char sep)
+{
+	sbuf in = { 0 };
+	csv_rnd_state = seed;
+	random_csv(&in, bytes, sep);
+	parsed want = parse_n(in.s, in.n);
+	assert_int_equal(want.rc, JOS_OK);
+	assert_true(strlen(want.errs) > 0);
+	char *path = write_temp(in.s, in.n);
+	for (int level = 0; level <= 2; level++) {
+		if (fmt_csv_simd(level) != level)
+			continue;
+		for (int file = 0; file < 2; file++) {
+			jos_errlist errs;
+			fmt_csv *c = NULL;
+			size_t taken;
+			jos_errlist_init(&errs);
+			int rc = file ? fmt_csv_open(&c, path, "t.csv", &errs)
+				      : fmt_csv_open_mem(&c, in.s, in.n, "t.csv", &errs);
+			parsed got = drain_simple(c, rc, &errs, &taken);
+			jos_errlist_free(&errs);
+			assert_int_equal(got.rc, want.rc);
+			assert_int_equal(got.sep, sep);
+			assert_string_equal(got.rows, want.rows);
+			assert_string_equal(got.errs, want.errs);
+			assert_true(taken > 10);
+			parsed_free(&got);
+		}
+	}
+	fmt_csv_simd(-1);
+	unlink(path);
+	free(path);
+	parsed_free(&want);
+	free(in.s);
+}
+
+static void test_fmt_csv__simple_random_lines(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 20; seed++)
+		simple_equals_next(seed, 3000 + seed * 500, seed % 2 ? ',' : ';');
+	simple_equals_next(99, (size_t)5 << 19, ',');   /* 2.5 MiB */
+}
+
+/* Edge cases one by one: each line either taken with its exact fields or left alone. */
+static void test_fmt_csv__simple_edges(void **state)
+{
+	static const struct {
+		const char *line;   /* after the header "a,b,c\n" */
+		const char *fields; /* "x|y|z" when fmt_csv_simple takes it, NULL when not */
+	} cases[] = {
+		{ "x,y,z\n", "x|y|z" },
+		{ "x,y,z\r\n", "x|y|z" },
+		{ "x,y,\r\n", "x|y|" },
+		{ ",,\n", "||" },
+		{ "x,y,z\r\r\n", NULL },
+		{ "x,y\rq,z\n", NULL },
+		{ "x,y, z\n", NULL },
+		{ "x,y,z \n", NULL },
+		{ "x,\"y\",z\n", NULL },
+		{ "x,y\",z\n", NULL },
+		{ "x,y,z", NULL },        /* no line end */
+		{ "x,y,\xc3\xa9\n", NULL },
+		{ "x,y,\x01\n", NULL },
+		{ "x,y,\x7f\n", "x|y|\x7f" },
+		{ "x;y,z\n", "x;y|z" },  /* fewer fields than maxf: the caller's to check */
+		{ "x,y,z,w\n", NULL },   /* more than maxf */
+		{ "x,y,zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		  "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\n",
+		  "x|y|zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		  "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" },
+		{ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,y,z\n",
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|y|z" },
+		{ "\n", "" },            /* one empty field */
+	};
+	(void)state;
+	for (int level = 0; level <= 2; level++) {
+		if (fmt_csv_simd(level) != level)
+			continue;
+		for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+			sbuf in = { 0 }, got = { 0 };
+			fmt_csv *c = NULL;
+			fmt_field f[3 + FMT_CSV_SPARE];
+			sb_str(&in, "a,b,c\n");
+			sb_str(&in, cases[k].line);
+			assert_int_equal(fmt_csv_open_mem(&c, in.s, in.n, "t.csv", NULL), JOS_OK);
+			size_t n = fmt_csv_simple(c, f, 3);
+			if (!cases[k].fields) {
+				assert_int_equal(n, 0);
+				assert_int_equal(fmt_csv_offset(c), 6);
+			} else {
+				sb_str(&got, "");
+				for (size_t i = 0; i < n; i++) {
+					if (i)
+						sb_str(&got, "|");
+					sb_add(&got, f[i].s, f[i].n);
+				}
+				assert_string_equal(got.s, cases[k].fields);
+				assert_int_equal(fmt_csv_line(c), 2);
+				fmt_csv_simple_take(c);
+				assert_int_equal(fmt_csv_line(c), 3);
+				assert_int_equal(fmt_csv_offset(c), in.n);
+			}
+			fmt_csv_free(c);
+			free(in.s);
+			free(got.s);
+		}
+	}
+	fmt_csv_simd(-1);
+}
+
 static void test_fmt_csv__one_megabyte_field(void **state)
 {
 	(void)state;
@@ -811,6 +1008,8 @@ int main(void)
 		cmocka_unit_test(test_fmt_csv__file_equals_memory),
 		cmocka_unit_test(test_fmt_csv__missing_file),
 		cmocka_unit_test(test_fmt_csv__csv_spectrum),
+		cmocka_unit_test(test_fmt_csv__simple_random_lines),
+		cmocka_unit_test(test_fmt_csv__simple_edges),
 	};
 	return cmocka_run_group_tests_name("formats/csv", tests, NULL, NULL);
 }

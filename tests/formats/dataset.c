@@ -724,6 +724,292 @@ static void test_fmt_dataset__parts_too_many_categories(void **state)
 	}
 }
 
+/* ---- the fast path for plain enrolment lines against fmt_csv_next + enrol_row ---------
+ * The same random rows are written twice: as generated (plain lines take the fast path,
+ * the others the general one) and with a blank after every field (the general path
+ * only: blanks are trimmed, so the values are the same). Rows, lines, pupil numbers,
+ * categories and every problem must be equal, with one and two threads, in parts, with
+ * every SIMD level. */
+
+static const char *const fast_munis = "code,name,in_region\n"
+				      "0546,Leiden,yes\n"
+				      "0629,Wassenaar,no\n"
+				      "0014,Groningen,no\n"
+				      "0363,Amsterdam,no\n"
+				      "0003,Appingedam,no\n";
+static const char *const fast_schools = "school_id,name,municipality_code,type\n"
+					"S1,School 1,0546,SO\n"
+					"S2,School 2,0546,SO\n"
+					"SCHOOL-WITH-A-LONG-ID-0001,School 3,0546,SO\n"
+					"SCHOOL-WITH-AN-EVEN-LONGER-ID-OF-MORE-THAN-32,School 4,0546,SO\n"
+					"S5,School 5,9999,SO\n";   /* invalid row: unknown code */
+static const char *const fast_costs = "school_id,budget\n"
+				      "S1,1000.00\n"
+				      "S2,1000.00\n"
+				      "SCHOOL-WITH-A-LONG-ID-0001,1000.00\n"
+				      "SCHOOL-WITH-AN-EVEN-LONGER-ID-OF-MORE-THAN-32,1000.00\n";
+
+static uint64_t rnd_state;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+static const char *pick(const char *const *v, size_t n, unsigned common)
+{
+	/* the first `common` entries make most rows; the others are the odd ones */
+	return rnd(100) < 85 ? v[rnd(common)] : v[rnd((unsigned)n)];
+}
+
+#define PICK(v, common) pick(v, sizeof v / sizeof v[0], common)
+
+/* One random row's fields (into f, each at most 127 bytes). */
+static void fast_row(char f[6][128], int k)
+{
+	static const char *const schools[] = { "S1", "S2", "SCHOOL-WITH-A-LONG-ID-0001",
+					       "SCHOOL-WITH-AN-EVEN-LONGER-ID-OF-MORE-THAN-32",
+					       "S3", "", "s1", "S5", "\"S1\"", "S 1" };
+	static const char *const codes[] = { "0629", "629", "GM0629", "gm0014", "0014", "0363",
+					     "14", "3", "0003", "0546", "9999", "0000", "12345",
+					     "", "06 29", "x1", "GM", "gm00629", "Gm0363", "0",
+					     "00014", "063a" };
+	static const char *const dates[] = { "2025-08-01", "2025-12-31", "2026-01-15",
+					     "01-08-2025", "29-02-2024", "2024-02-29",
+					     "2023-02-29", "1900-02-29", "2000-02-29", "0000-01-01",
+					     "0001-01-01", "9999-12-31", "2025-13-01", "2025-00-10",
+					     "2025-01-00", "2025-04-31", "2025-01-32", "2025/01/01",
+					     "2025.01.01", "2025-1-1", "20250101", "2025-08-01x",
+					     "2025-0a-01", "2025:08-01", "31-04-2025", "00-01-2025",
+					     "", "2025-08-0", "1-08-2025", "2100-02-29" };
+	static const char *const cats[] = { "", "basis", "plus", "Basis", "BASIS", "extra",
+					    "a-category-of-21-chr", "a-category-of-more-than-thirty-two-bytes",
+					    "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "\"plus\"",
+					    "caf\xc3\xa9", "x y" };
+	int p = (int)rnd(3000);
+	switch (rnd(40)) {
+	case 0:
+		snprintf(f[0], 128, "%s", "");
+		break;
+	case 1:
+		snprintf(f[0], 128, "%0100d", p);
+		break;
+	case 2:
+		snprintf(f[0], 128, "%040d", p);
+		break;
+	case 3:
+		snprintf(f[0], 128, "p %d", p);
+		break;
+	default:
+		snprintf(f[0], 128, "p%d", p);
+	}
+	snprintf(f[1], 128, "%s", PICK(schools, 3));
+	snprintf(f[2], 128, "%s", PICK(codes, 9));
+	snprintf(f[3], 128, "%s", PICK(dates, 4));
+	snprintf(f[4], 128, "%s", rnd(3) ? "" : PICK(dates, 4));
+	if (rnd(10) == 0)
+		snprintf(f[5], 128, "k%d", k % 37);
+	else
+		snprintf(f[5], 128, "%s", PICK(cats, 5));
+}
+
+/* Writes the random rows into two buffers: a as written, b with a blank after every
+ * field; sep ',' or ';'. */
+static void fast_files(char **a, char **b, int nrows, char sep, bool long_lines)
+{
+	size_t cap = (size_t)nrows * 700 + 4096, la = 0, lb = 0;
+	char *x = malloc(cap), *y = malloc(cap);
+	assert_non_null(x);
+	assert_non_null(y);
+#define BOTH(...)                                                           \
+	do {                                                                \
+		la += (size_t)snprintf(x + la, cap - la, __VA_ARGS__);      \
+		lb += (size_t)snprintf(y + lb, cap - lb, __VA_ARGS__);      \
+	} while (0)
+	const char *bom = rnd(2) ? "\xef\xbb\xbf" : "";   /* (BOTH evaluates its arguments twice) */
+	BOTH("%spupil_id%cschool_id%cresidence_code%cstart_date%cend_date%ccategory\n", bom, sep,
+	     sep, sep, sep, sep);
+	for (int k = 0; k < nrows; k++) {
+		char f[6][128];
+		fast_row(f, k);
+		unsigned odd = rnd(200);
+		if (odd == 0) {   /* blank line */
+			la += (size_t)snprintf(x + la, cap - la, "\n");
+			lb += (size_t)snprintf(y + lb, cap - lb, " \n");
+			continue;
+		}
+		int nf = odd == 1 ? 5 : odd == 2 ? 7 : 6;   /* wrong field counts */
+		for (int i = 0; i < nf; i++) {
+			const char *v = i < 6 ? f[i] : "extra";
+			if (odd == 3 && i == 1)
+				v = "\x01";   /* a control byte */
+			if (odd == 4 && i == 5)
+				v = "\xff";   /* not UTF-8 */
+			if (odd == 5 && i == 0) {   /* a quoted newline */
+				la += (size_t)snprintf(x + la, cap - la, "\"%s\n\"", v);
+				lb += (size_t)snprintf(y + lb, cap - lb, "\"%s\n\" ", v);
+			} else if (odd == 6 && i + 1 == nf) {   /* CR inside: no blank before it */
+				BOTH("%s", v);
+			} else if (long_lines && i == 5 && rnd(4) == 0) {
+				la += (size_t)snprintf(x + la, cap - la, "%s%0200d", v, k);
+				lb += (size_t)snprintf(y + lb, cap - lb, "%s%0200d ", v, k);
+			} else {
+				la += (size_t)snprintf(x + la, cap - la, "%s", v);
+				lb += (size_t)snprintf(y + lb, cap - lb, "%s ", v);
+			}
+			if (i + 1 < nf)
+				BOTH("%c", sep);
+		}
+		const char *eol = rnd(20) == 0 ? "\r\n" : odd == 6 ? "\r\r\n" : "\n";
+		BOTH("%s", eol);
+	}
+	if (rnd(2) == 0)   /* a last line without a line end */
+		BOTH("p1%cS1%c0629%c2025-08-01%c%c", sep, sep, sep, sep, sep);
+#undef BOTH
+	*a = x;
+	*b = y;
+}
+
+static int fast_load(jos_dataset **ds, jos_errlist *errs, const char *enrol)
+{
+	char *dir = tst_tmpdir();
+	for (size_t i = 0; i < sizeof base_files / sizeof base_files[0]; i++)
+		tst_write(dir, base_files[i][0], base_files[i][1]);
+	tst_write(dir, "municipalities.csv", fast_munis);
+	tst_write(dir, "schools.csv", fast_schools);
+	tst_write(dir, "costs.csv", fast_costs);
+	tst_write(dir, "agreements.csv", NULL);
+	tst_write(dir, "enrolments.csv", enrol);
+	jos_errlist_init(errs);
+	int rc = fmt_dataset_load(ds, dir, errs);
+	tst_rmtree(dir);
+	return rc;
+}
+
+static void expect_same_load(int rc0, jos_dataset *d0, const jos_errlist *e0, int rc1,
+			     jos_dataset *d1, const jos_errlist *e1)
+{
+	assert_int_equal(rc0, rc1);
+	assert_non_null(d0);
+	assert_non_null(d1);
+	assert_int_equal(e0->nerrors, e1->nerrors);
+	assert_int_equal(e0->nwarnings, e1->nwarnings);
+	assert_int_equal(e0->n, e1->n);
+	for (size_t i = 0; i < e0->n; i++) {
+		assert_string_equal(e0->items[i].file, e1->items[i].file);
+		assert_int_equal(e0->items[i].line, e1->items[i].line);
+		assert_string_equal(e0->items[i].msg, e1->items[i].msg);
+	}
+	assert_int_equal(d0->nenrol, d1->nenrol);
+	assert_int_equal(d0->npupils, d1->npupils);
+	for (size_t i = 0; i < d0->nenrol; i++) {
+		if (memcmp(&d0->enrol[i], &d1->enrol[i], sizeof *d0->enrol) != 0)
+			fprintf(stderr, "row %zu (lines %u, %u) differs\n", i,
+				(unsigned)d0->enrol[i].line, (unsigned)d1->enrol[i].line);
+		assert_memory_equal(&d0->enrol[i], &d1->enrol[i], sizeof *d0->enrol);
+	}
+	assert_int_equal(d0->ncategories, d1->ncategories);
+	for (size_t i = 0; i < d0->ncategories; i++)
+		assert_string_equal(d0->categories[i], d1->categories[i]);
+}
+
+static void fast_equals_general(uint64_t seed, int nrows, char sep, bool long_lines,
+				const char *chunk_min)
+{
+	char *plain, *padded;
+	jos_dataset *ref = NULL;
+	jos_errlist ref_errs;
+	rnd_state = seed;
+	fast_files(&plain, &padded, nrows, sep, long_lines);
+	setenv("JOS_THREADS", "1", 1);
+	int ref_rc = fast_load(&ref, &ref_errs, padded);
+	assert_true(ref_errs.nerrors > 0);
+	assert_true(ref->nenrol > (size_t)nrows / 3);
+	if (chunk_min)
+		setenv("JOS_CHUNK_MIN", chunk_min, 1);
+	for (int level = 0; level <= 2; level++) {
+		if (fmt_csv_simd(level) != level)
+			continue;   /* the processor has not got it */
+		for (int t = 1; t <= 2; t++) {
+			for (int which = 0; which < 2; which++) {
+				jos_dataset *ds = NULL;
+				jos_errlist errs;
+				setenv("JOS_THREADS", t == 1 ? "1" : "2", 1);
+				int rc = fast_load(&ds, &errs, which ? padded : plain);
+				expect_same_load(ref_rc, ref, &ref_errs, rc, ds, &errs);
+				eng_dataset_free(ds);
+				jos_errlist_free(&errs);
+			}
+		}
+	}
+	fmt_csv_simd(-1);
+	unsetenv("JOS_THREADS");
+	unsetenv("JOS_CHUNK_MIN");
+	eng_dataset_free(ref);
+	jos_errlist_free(&ref_errs);
+	free(plain);
+	free(padded);
+}
+
+static void test_fmt_dataset__fast_path_random_rows(void **state)
+{
+	(void)state;
+	fast_equals_general(1, 3000, ',', false, "1");
+	fast_equals_general(2, 3000, ';', true, "1");
+	fast_equals_general(3, 200, ',', true, NULL);
+}
+
+/* Lines across the 1 MiB read buffer's end, and parts of the default size (4 MiB). */
+static void test_fmt_dataset__fast_path_big_file(void **state)
+{
+	(void)state;
+	fast_equals_general(4, 60000, ',', false, NULL);
+}
+
+/* Every row valid and plain: the fast path takes them all, in parts, and gives the rows
+ * of the general path (all the same pupil, school, code and dates: a cache hit each). */
+static void test_fmt_dataset__fast_path_valid_rows(void **state)
+{
+	size_t cap = 20000 * 64 + 128, la = 0, lb = 0;
+	char *a = malloc(cap), *b = malloc(cap);
+	jos_dataset *ds[2] = { NULL, NULL };
+	jos_errlist errs[2];
+	int rc[2];
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	la += (size_t)snprintf(a + la, cap - la, EN_HEAD);
+	lb += (size_t)snprintf(b + lb, cap - lb, EN_HEAD);
+	for (int k = 0; k < 20000; k++) {
+		static const char *const d[] = { "2024-02-29", "2025-08-01", "01-03-2000", "2026-07-31" };
+		static const char *const c[] = { "", "Basis", "basis", "plus", "PLUS" };
+		const char *s = k % 3 ? "S1" : "S2", *m = k % 5 ? "GM0629" : "14";
+		la += (size_t)snprintf(a + la, cap - la, "p%d,%s,%s,%s,%s,%s\n", k % 777, s, m, d[k % 4],
+				       k % 2 ? d[3] : "", c[k % 5]);
+		lb += (size_t)snprintf(b + lb, cap - lb, "p%d ,%s,%s,%s,%s,%s\n", k % 777, s, m,
+				       d[k % 4], k % 2 ? d[3] : "", c[k % 5]);
+	}
+	setenv("JOS_CHUNK_MIN", "1", 1);
+	setenv("JOS_THREADS", "2", 1);
+	rc[0] = fast_load(&ds[0], &errs[0], b);
+	rc[1] = fast_load(&ds[1], &errs[1], a);
+	unsetenv("JOS_THREADS");
+	unsetenv("JOS_CHUNK_MIN");
+	free(a);
+	free(b);
+	expect_same_load(rc[0], ds[0], &errs[0], rc[1], ds[1], &errs[1]);
+	assert_int_equal(ds[1]->nenrol, 20000);
+	assert_int_equal(ds[1]->npupils, 777);
+	assert_int_equal(ds[1]->ncategories, 3);   /* "", basis, plus */
+	assert_int_equal(ds[1]->enrol[0].start, 19782);   /* 2024-02-29 */
+	assert_int_equal(ds[1]->enrol[19999].line, 20001);
+	for (int t = 0; t < 2; t++) {
+		eng_dataset_free(ds[t]);
+		jos_errlist_free(&errs[t]);
+	}
+}
+
 static void test_fmt_dataset__not_a_directory(void **state)
 {
 	jos_dataset *ds = NULL;
@@ -788,6 +1074,9 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__parts_with_quoted_newlines),
 		cmocka_unit_test(test_fmt_dataset__parts_guessed_inside_a_record),
 		cmocka_unit_test(test_fmt_dataset__parts_too_many_categories),
+		cmocka_unit_test(test_fmt_dataset__fast_path_random_rows),
+		cmocka_unit_test(test_fmt_dataset__fast_path_big_file),
+		cmocka_unit_test(test_fmt_dataset__fast_path_valid_rows),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -274,6 +274,64 @@ static void test_fmt_values__count(void **state)
 	COUNT_BAD("9223372036854775808", "too large");
 }
 
+/* fmt_date_fast accepts exactly what fmt_parse_date accepts, with the same day: every
+ * year 0000-9999 with months 00-13 and days 00-32 (1-27 only up to 2400) in both orders (Feb 29 of 1900, 2000,
+ * 2023, 2024 among them), then random 10-byte strings of digits, dashes and others. */
+static void test_fmt_values__date_fast(void **state)
+{
+	char s[16], whyb[JOS_WHY_MAX];
+	jos_day a = 0, b = 0;
+	unsigned long long ok = 0;
+	(void)state;
+	for (int y = 0; y <= 9999; y++) {
+		for (int m = 0; m <= 13; m++) {
+			for (int d = 0; d <= 32; d++) {
+				if (y > 2400 && y < 9990 && d > 1 && d < 28)
+					continue;   /* (time: every day of 0000-2400 and 9990-9999) */
+				for (int dmy = 0; dmy < 2; dmy++) {
+					if (dmy)
+						snprintf(s, sizeof s, "%02d-%02d-%04d", d, m, y);
+					else
+						snprintf(s, sizeof s, "%04d-%02d-%02d", y, m, d);
+					bool slow = fmt_parse_date(&a, s, 10, whyb) == JOS_OK;
+					bool fast = fmt_date_fast(&b, s);
+					if (slow != fast || (slow && a != b))
+						fail_msg("%s: parse_date %d (%d), fast %d (%d)", s, slow, (int)a,
+							 fast, (int)b);
+					ok += slow;
+				}
+			}
+		}
+	}
+	/* the days of 0001-01-01 .. 2400-12-31 and 9990-01-01 .. 9999-12-31, and days
+	 * 1, 28-31 of the months of the 7589 years between (1840 of them leap years) */
+	assert_int_equal(ok, 2 * (876582ULL + 3652 + 7589 * (7 * 5 + 4 * 4 + 2) + 1840));
+	assert_true(fmt_date_fast(&b, "2024-02-29") && b == 19782);
+	assert_false(fmt_date_fast(&b, "2023-02-29"));
+	assert_true(fmt_date_fast(&b, "1970-01-01") && b == 0);
+	assert_true(fmt_date_fast(&b, "31-12-1969") && b == -1);
+	static const char alphabet[] = "0123456789-/.: a\xff";
+	uint64_t r = 7;
+	for (int k = 0; k < 300000; k++) {
+		for (int i = 0; i < 10; i++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			unsigned v = (unsigned)(r >> 33);
+			/* mostly digits, dashes where a date has them */
+			if ((i == 4 || i == 7 || i == 2 || i == 5) && v % 3)
+				s[i] = '-';
+			else if (v % 16)
+				s[i] = (char)('0' + (v >> 4) % ((i == 5 || i == 8 || i == 3 || i == 0) ? 4 : 10));
+			else
+				s[i] = alphabet[(v >> 8) % (sizeof alphabet - 1)];
+		}
+		s[10] = '\0';
+		bool slow = fmt_parse_date(&a, s, 10, whyb) == JOS_OK;
+		bool fast = fmt_date_fast(&b, s);
+		if (slow != fast || (slow && a != b))
+			fail_msg("%s: parse_date %d (%d), fast %d (%d)", s, slow, (int)a, fast, (int)b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_values__code),
 		cmocka_unit_test(test_fmt_values__micro),
 		cmocka_unit_test(test_fmt_values__count),
+		cmocka_unit_test(test_fmt_values__date_fast),
 	};
 	return cmocka_run_group_tests_name("formats/values", tests, NULL, NULL);
 }
