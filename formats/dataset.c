@@ -726,6 +726,24 @@ typedef struct enrol_chunk {
 	jos_errlist errs;
 } enrol_chunk;
 
+/* Room for one more row: an own array grows; a full region of a shared array (its size
+ * was an estimate) is left for an own array, which read_parts copies from. */
+static int chunk_grow(enrol_chunk *ch)
+{
+	if (ch->own_rows)
+		return jos_grow((void **)&ch->rows, &ch->cap, ch->n + 1, sizeof *ch->rows);
+	size_t cap = ch->cap < 4096 ? 8192 : ch->cap * 2;
+	jos_enrolment *own = cap < SIZE_MAX / sizeof *own ? jos_big_alloc(cap * sizeof *own) : NULL;
+	if (!own)
+		return JOS_ENOMEM;
+	if (ch->n)
+		memcpy(own, ch->rows, ch->n * sizeof *own);
+	ch->rows = own;
+	ch->cap = cap;
+	ch->own_rows = true;
+	return JOS_OK;
+}
+
 static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool comma)
 {
 	const char *F = F_ENROL;
@@ -768,9 +786,7 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		}
 		return;
 	}
-	if (ch->n >= UINT32_MAX ||
-	    (ch->n == ch->cap && (!ch->own_rows ||
-				  jos_grow((void **)&ch->rows, &ch->cap, ch->n + 1, sizeof *ch->rows))) ||
+	if (ch->n >= UINT32_MAX || (ch->n == ch->cap && chunk_grow(ch) != JOS_OK) ||
 	    fmt_pupil_add(&ch->pupils, fp->s, fp->n, (uint32_t)ch->n) != JOS_OK) {
 		L->fatal = JOS_ENOMEM;
 		return;
@@ -864,9 +880,7 @@ static int enrol_fast(load_ctx *L, const fmt_field *const *col, uint32_t line)
 		return 0;
 	e.line = line;
 	e.pupil = 0;
-	if (rc || ch->n >= UINT32_MAX ||
-	    (ch->n == ch->cap && (!ch->own_rows ||
-				  jos_grow((void **)&ch->rows, &ch->cap, ch->n + 1, sizeof *ch->rows))) ||
+	if (rc || ch->n >= UINT32_MAX || (ch->n == ch->cap && chunk_grow(ch) != JOS_OK) ||
 	    fmt_pupil_add(&ch->pupils, fp->s, fp->n, (uint32_t)ch->n) != JOS_OK)
 		return L->fatal = JOS_ENOMEM;
 	ch->rows[ch->n++] = e;
@@ -1056,54 +1070,52 @@ static int merge_categories(load_ctx *L, enrol_chunk *ch, size_t nch)
 	return JOS_OK;
 }
 
-/* Newlines in [from, to) of the file (-1: cannot read). */
-static int64_t count_lines(int fd, uint64_t from, uint64_t to)
+/* About how many bytes a line has, from the 64 KiB at `from` (at least ROW_MIN). */
+static uint64_t line_bytes(int fd, uint64_t from, uint64_t size)
 {
-	enum { BUF = 1 << 20 };
-	char *buf = malloc(BUF);
-	int64_t n = 0;
-	if (!buf)
-		return -1;
-	while (from < to) {
-		size_t want = to - from < BUF ? (size_t)(to - from) : BUF;
-		ssize_t got = pread(fd, buf, want, (off_t)from);
-		if (got <= 0) {
-			n = -1;
-			break;
+	char buf[65536];
+	size_t want = size - from < sizeof buf ? (size_t)(size - from) : sizeof buf;
+	ssize_t got = pread(fd, buf, want, (off_t)from);
+	uint64_t n = 0;
+	if (got <= 0)
+		return ROW_MIN;
+	for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		n++;
+	return n && (uint64_t)got / n > ROW_MIN ? (uint64_t)got / n : ROW_MIN;
+}
+
+/* Rows [from, from + n) to [to, to + n) of one array, lines shifted by `shift`: forward
+ * when moving down, backward when moving up, so that overlapping ranges are fine. */
+static void move_rows(jos_enrolment *rows, size_t to, size_t from, size_t n, uint32_t shift)
+{
+	if (to <= from) {
+		for (size_t i = 0; i < n; i++) {
+			rows[to + i] = rows[from + i];
+			rows[to + i].line += shift;
 		}
-		for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-			n++;
-		from += (uint64_t)got;
+	} else {
+		for (size_t i = n; i-- > 0;) {
+			rows[to + i] = rows[from + i];
+			rows[to + i].line += shift;
+		}
 	}
-	free(buf);
-	return n;
 }
 
-typedef struct {
-	int fd;
-	uint64_t from, to;
-	int64_t lines;
-} count_job;
-
-static void *count_main(void *arg)
-{
-	count_job *j = arg;
-	j->lines = count_lines(j->fd, j->from, j->to);
-	return NULL;
-}
-
-/* Reads the records after the header in nt parts into one row array. The parts' lines
- * are counted first (on every core): that gives each part its first line and a region
- * of the array that holds all its rows (a row takes at least a line), so the rows are
- * written where they stay. 1 = done (rows in L->chunk), 0 = not done: read the file in
- * one part (nothing of L changed). */
+/*
+ * Reads the records after the header in nt parts into one row array. Each part writes
+ * its rows into its own region of the array, as many rows as its bytes hold lines of
+ * the length seen at its start, and a little more (a part with more rows goes on in an
+ * array of its own); the parts' lines are counted from 1 each. Once all are read, the
+ * rows are moved together and their lines made the file's, in one pass that touches
+ * about as much memory as the rows. 1 = done (rows in L->chunk), 0 = not done: read the
+ * file in one part (nothing of L changed).
+ */
 static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path, uint64_t size,
 		      int nt, unsigned pbits)
 {
 	enrol_chunk ch[FMT_MAX_THREADS];
 	chunk_job jobs[FMT_MAX_THREADS];
-	count_job cj[FMT_MAX_THREADS];
-	size_t rowbase[FMT_MAX_THREADS], region[FMT_MAX_THREADS + 1];
+	size_t rowbase[FMT_MAX_THREADS + 1], region[FMT_MAX_THREADS + 1];
 	uint64_t begin = fmt_csv_offset(c), start[FMT_MAX_THREADS + 1];
 	uint64_t line[FMT_MAX_THREADS + 1];
 	jos_enrolment *rows = NULL;
@@ -1124,24 +1136,22 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		close(fd);
 		return 0;
 	}
-	for (int k = 0; k < nch; k++)
-		cj[k] = (count_job){ fd, start[k], start[k + 1], 0 };
-	jos_run_parallel(cj, sizeof *cj, nch, count_main);
-	close(fd);
 	region[0] = 0;
-	line[0] = fmt_csv_line(c);
+	size_t cap = 0;   /* room for the most rows the parts can have (only touched as used) */
 	for (int k = 0; k < nch; k++) {
-		if (cj[k].lines < 0 || (uint64_t)cj[k].lines > UINT32_MAX)
-			return 0;
-		line[k + 1] = line[k] + (uint64_t)cj[k].lines;
-		region[k + 1] = region[k] + (size_t)cj[k].lines + 1;
+		uint64_t bytes = start[k + 1] - start[k];
+		size_t most = rows_for(bytes), guess = (size_t)(bytes / line_bytes(fd, start[k], size));
+		guess += guess / 8 + 64;
+		region[k + 1] = region[k] + (guess < most ? guess : most);
+		cap = cap + most < cap ? SIZE_MAX : cap + most;
 	}
-	if (line[nch] > UINT32_MAX || !(rows = jos_big_alloc(region[nch] * sizeof *rows)))
+	close(fd);
+	if (cap > SIZE_MAX / sizeof *rows || !(rows = jos_big_alloc(cap * sizeof *rows)))
 		return 0;
 
 	for (int k = 0; k < nch; k++) {
-		if (chunk_init(&ch[k], pbits, (uint16_t)k, region[k + 1] - region[k], rows + region[k],
-			       region[k + 1] - region[k], false) != JOS_OK ||
+		size_t n = region[k + 1] - region[k];
+		if (chunk_init(&ch[k], pbits, (uint16_t)k, n, rows + region[k], n, false) != JOS_OK ||
 		    !(ch[k].ctx = chunk_ctx(L, &ch[k])))
 			goto out;
 		ch[k].end = k + 1 < nch ? start[k + 1] : UINT64_MAX;
@@ -1152,11 +1162,12 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 			jos_errlist_init(&quiet);
 			int rc = fmt_csv_open(&ch[k].csv, path, F_ENROL, &quiet);
 			jos_errlist_free(&quiet);
-			if (rc != JOS_OK || fmt_csv_seek(ch[k].csv, start[k], (uint32_t)line[k]) != JOS_OK)
+			if (rc != JOS_OK || fmt_csv_seek(ch[k].csv, start[k], 1) != JOS_OK)
 				goto out;
 		}
 		jobs[k] = (chunk_job){ &ch[k], idx };
 	}
+	line[0] = fmt_csv_line(c);
 	jos_run_parallel(jobs, sizeof *jobs, nch, chunk_main);
 
 	/* every part valid, and each one stopped where the next began */
@@ -1164,13 +1175,15 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 	for (int k = 0; k < nch; k++) {
 		const jos_errlist *e = &ch[k].errs;
 		if (ch[k].ctx->fatal || e->nerrors || e->nwarnings || e->oom ||
-		    (k + 1 < nch ? ch[k].stop != start[k + 1] || ch[k].stop_line != line[k + 1]
-				 : !ch[k].at_eof))
+		    (k + 1 < nch ? ch[k].stop != start[k + 1] : !ch[k].at_eof))
 			goto out;
 		rowbase[k] = total;
 		total += ch[k].n;
+		/* part 0 counted from the header's line, the others from 1 */
+		line[k + 1] = line[k] + ch[k].stop_line - (k ? 1 : line[0]);
 	}
-	if (total > UINT32_MAX)
+	rowbase[nch] = total;
+	if (total > UINT32_MAX || line[nch] > UINT32_MAX)
 		goto out;
 	if (merge_categories(L, ch, (size_t)nch) != JOS_OK) {
 		/* back to category "" alone, so the one reader numbers (and reports) as always */
@@ -1182,15 +1195,29 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		goto out;
 	}
 
-	/* the parts' rows one after the other (they are, unless lines held no row) */
-	for (int k = 1; k < nch; k++)
-		if (ch[k].rows != rows + rowbase[k])
-			memmove(rows + rowbase[k], ch[k].rows, ch[k].n * sizeof *rows);
-	trim_rows(rows, total, region[nch]);
+	/* The parts' rows one after the other, lines shifted: the rows still in their region
+	 * that move down first (in part order), then those that move up (in reverse order),
+	 * then those in an array of their own. No move overwrites rows not moved yet. */
+	uint32_t shift[FMT_MAX_THREADS];
+	for (int k = 0; k < nch; k++)
+		shift[k] = k ? (uint32_t)(line[k] - 1) : 0;
+	for (int k = 0; k < nch; k++)
+		if (!ch[k].own_rows && rowbase[k] <= region[k] && (rowbase[k] < region[k] || shift[k]))
+			move_rows(rows, rowbase[k], region[k], ch[k].n, shift[k]);
+	for (int k = nch; k-- > 0;)
+		if (!ch[k].own_rows && rowbase[k] > region[k])
+			move_rows(rows, rowbase[k], region[k], ch[k].n, shift[k]);
+	for (int k = 0; k < nch; k++) {
+		for (size_t i = 0; ch[k].own_rows && i < ch[k].n; i++) {
+			rows[rowbase[k] + i] = ch[k].rows[i];
+			rows[rowbase[k] + i].line += shift[k];
+		}
+	}
+	trim_rows(rows, total, cap);
 	enrol_chunk *all = L->chunk;
 	all->rows = rows;
 	all->n = total;
-	all->cap = region[nch];
+	all->cap = cap;
 	all->own_rows = true;
 	rows = NULL;
 	fmt_phase("load: enrolments: parts read");

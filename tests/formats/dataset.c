@@ -1010,6 +1010,57 @@ static void test_fmt_dataset__fast_path_valid_rows(void **state)
 	}
 }
 
+/* Parts whose lines are shorter than at their start: a part's region of the row array
+ * (its bytes over the line length seen at its start) is too small, the part goes on in
+ * an array of its own and the parts after it move up. Long lines at the file's start
+ * (part 0 overflows) or in its middle (a later part does); 2, 3 and 8 parts against one. */
+static void parts_with_short_lines_after(int long_from, int long_to)
+{
+	size_t cap = 40000 * 400, len = 0;
+	char *csv = malloc(cap);
+	jos_dataset *ref = NULL;
+	jos_errlist ref_errs;
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv + len, cap - len, EN_HEAD);
+	for (int k = 0; k < 40000; k++) {
+		if (k >= long_from && k < long_to)
+			len += (size_t)snprintf(csv + len, cap - len, "p%d,S1,0629,2025-08-01,,c%0300d\n",
+						k, k % 3);
+		else
+			len += (size_t)snprintf(csv + len, cap - len, "p%d,S1,0629,2025-08-01,,\n", k);
+		if (k % 3000 == 2999)
+			len += (size_t)snprintf(csv + len, cap - len, "\n");
+	}
+	setenv("JOS_THREADS", "1", 1);
+	int ref_rc = fast_load(&ref, &ref_errs, csv);   /* schools.csv's S5 is an error */
+	assert_int_equal(ref_errs.nerrors, 1);
+	assert_int_equal(ref->nenrol, 40000);
+	setenv("JOS_CHUNK_MIN", "1", 1);
+	static const char *const threads[] = { "2", "3", "8" };
+	for (int t = 0; t < 3; t++) {
+		jos_dataset *ds = NULL;
+		jos_errlist errs;
+		setenv("JOS_THREADS", threads[t], 1);
+		int rc = fast_load(&ds, &errs, csv);
+		expect_same_load(ref_rc, ref, &ref_errs, rc, ds, &errs);
+		eng_dataset_free(ds);
+		jos_errlist_free(&errs);
+	}
+	unsetenv("JOS_THREADS");
+	unsetenv("JOS_CHUNK_MIN");
+	assert_int_equal(ref->enrol[39999].line, 40001 + 13);
+	eng_dataset_free(ref);
+	jos_errlist_free(&ref_errs);
+	free(csv);
+}
+
+static void test_fmt_dataset__parts_with_short_lines_after(void **state)
+{
+	(void)state;
+	parts_with_short_lines_after(0, 400);        /* part 0 has more rows than guessed */
+	parts_with_short_lines_after(5000, 20000);   /* the middle: a later part has */
+}
+
 static void test_fmt_dataset__not_a_directory(void **state)
 {
 	jos_dataset *ds = NULL;
@@ -1077,6 +1128,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_dataset__fast_path_random_rows),
 		cmocka_unit_test(test_fmt_dataset__fast_path_big_file),
 		cmocka_unit_test(test_fmt_dataset__fast_path_valid_rows),
+		cmocka_unit_test(test_fmt_dataset__parts_with_short_lines_after),
 		cmocka_unit_test(test_fmt_dataset__not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
