@@ -1059,6 +1059,11 @@ static void test_fmt_dataset__parts_with_short_lines_after(void **state)
 	(void)state;
 	parts_with_short_lines_after(0, 400);        /* part 0 has more rows than guessed */
 	parts_with_short_lines_after(5000, 20000);   /* the middle: a later part has */
+	setenv("JOS_CHUNK_ROWS", "10", 1);           /* all have: a new array for all rows */
+	parts_with_short_lines_after(0, 0);
+	setenv("JOS_CHUNK_ROWS", "100000", 1);       /* far too big regions: every part moves */
+	parts_with_short_lines_after(0, 0);
+	unsetenv("JOS_CHUNK_ROWS");
 }
 
 static void test_fmt_dataset__not_a_directory(void **state)
