@@ -279,7 +279,7 @@ static void test_fmt_values__count(void **state)
  * 2023, 2024 among them), then random 10-byte strings of digits, dashes and others. */
 static void test_fmt_values__date_fast(void **state)
 {
-	char s[16], whyb[JOS_WHY_MAX];
+	char s[48], whyb[JOS_WHY_MAX];
 	jos_day a = 0, b = 0;
 	unsigned long long ok = 0;
 	(void)state;
