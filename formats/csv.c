@@ -55,7 +55,7 @@ struct fmt_csv {
 	size_t fcap;
 	fmt_record hdr;         /* fields point into names */
 	char *names;
-	size_t simple_next;     /* after fmt_csv_simple: where its line's successor starts */
+	size_t simple_prev;     /* where the line fmt_csv_simple took last started */
 };
 
 static void problem(jos_errlist *errs, const fmt_csv *c, uint32_t line, const char *fmt, ...)
@@ -856,10 +856,12 @@ static inline void masks(const char *p, char sep, uint64_t *sepm, uint64_t *stop
 	}
 }
 
-size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf)
+size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf, uint64_t end, uint32_t *line)
 {
 	const char *p = c->buf + c->pos, *fs = p;
 	size_t nf = 0;
+	if (c->base + c->pos >= end)
+		return 0;
 	for (;;) {
 		uint64_t sepm, stop;
 		masks(p, c->sep, &sepm, &stop);
@@ -881,17 +883,19 @@ size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf)
 				return 0;
 			f[nf].s = fs;
 			f[nf].n = (size_t)(e - fs);
-			c->simple_next = (size_t)(nl + 1 - c->buf);
+			c->simple_prev = c->pos;
+			c->pos = (size_t)(nl + 1 - c->buf);
+			*line = c->line++;
 			return nf + 1;
 		}
 		p += 64;   /* no stop, so p + 64 <= len: buf[len + 63] is readable */
 	}
 }
 
-void fmt_csv_simple_take(fmt_csv *c)
+void fmt_csv_simple_undo(fmt_csv *c)
 {
-	c->pos = c->simple_next;
-	c->line++;
+	c->pos = c->simple_prev;
+	c->line--;
 }
 
 static int name_cmp(const void *a, const void *b)

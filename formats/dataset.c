@@ -973,17 +973,20 @@ static void read_chunk(enrol_chunk *ch, const int *idx)
 	const fmt_field *col[EN_N];   /* the line's field of each column */
 	for (int i = 0; i < EN_N; i++)
 		col[i] = idx[i] >= 0 && (size_t)idx[i] < nf && idx[i] < FAST_MAXF ? &fv[idx[i]] : &empty_field;
-	while (fmt_csv_offset(ch->csv) < ch->end) {
-		if (nf <= FAST_MAXF && fmt_csv_simple(ch->csv, fv, nf) == nf) {
-			int fr = enrol_fast(L, col, fmt_csv_line(ch->csv));
-			if (fr > 0) {
-				fmt_csv_simple_take(ch->csv);
+	for (;;) {
+		uint32_t line;
+		size_t got = nf <= FAST_MAXF ? fmt_csv_simple(ch->csv, fv, nf, ch->end, &line) : 0;
+		if (got == nf) {
+			int fr = enrol_fast(L, col, line);
+			if (fr > 0)
 				continue;
-			}
 			if (fr < 0)
 				break;
 		}
-		if ((r = fmt_csv_next(ch->csv, &rec, L->errs)) != 1)
+		if (got)
+			fmt_csv_simple_undo(ch->csv);
+		if (fmt_csv_offset(ch->csv) >= ch->end ||
+		    (r = fmt_csv_next(ch->csv, &rec, L->errs)) != 1)
 			break;
 		enrol_row(L, &rec, idx, comma);
 		if (L->fatal)

@@ -80,18 +80,19 @@ uint64_t fmt_csv_offset(const fmt_csv *c);
 uint32_t fmt_csv_line(const fmt_csv *c);   /* physical line at that offset */
 int fmt_csv_seek(fmt_csv *c, uint64_t offset, uint32_t line);
 
-/* A loader's fast path: when the next line is complete in the buffer, ends in '\n' (CR
- * before it allowed) and holds only printable ASCII without blanks or quotes, and has
- * at most maxf fields: its fields into f (pointing into the buffer; f has room for
- * maxf + FMT_CSV_SPARE fields) and their count,
- * without consuming it; fmt_csv_simple_take then consumes it (one physical line).
- * 0 otherwise (nothing changed: read the record with fmt_csv_next). Fields are those
- * fmt_csv_next would give. fmt_csv_simd(level): the lines are split with 0 = no SIMD,
+/* A loader's fast path: when the next line starts before byte offset `end`, is complete
+ * in the buffer, ends in '\n' (CR before it allowed), holds only printable ASCII without
+ * blanks or quotes, and has at most maxf fields: consumes it (one physical line), puts
+ * its fields into f (pointing into the buffer; f has room for maxf + FMT_CSV_SPARE
+ * fields) and its line into *line, and returns the field count; fmt_csv_simple_undo
+ * puts it back (then read it with fmt_csv_next). 0 otherwise, nothing consumed. The
+ * fields are those fmt_csv_next would give (the count, and a line of empty fields, are
+ * the caller's to check). fmt_csv_simd(level): the lines are split with 0 = no SIMD,
  * 1 = SSE2, 2 = AVX2, at most what the processor has (-1: the best); returns the level
  * chosen (tests of every way). */
 #define FMT_CSV_SPARE 64
-size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf);
-void fmt_csv_simple_take(fmt_csv *c);
+size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf, uint64_t end, uint32_t *line);
+void fmt_csv_simple_undo(fmt_csv *c);
 int fmt_csv_simd(int level);
 
 /* Column mapping for a loader: the columns a file may have. */

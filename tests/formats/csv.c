@@ -497,19 +497,21 @@ static parsed drain_simple(fmt_csv *c, int rc, jos_errlist *errs, size_t *taken)
 		p.sep = fmt_csv_separator(c);
 		sb_rec(&b, fmt_csv_header(c), 'H');
 		for (;;) {
-			size_t n = want <= 8 ? fmt_csv_simple(c, f, want) : 0;
+			uint32_t line = 0;
+			size_t n = want <= 8 ? fmt_csv_simple(c, f, want, UINT64_MAX, &line) : 0;
 			bool empty = true;
 			for (size_t i = 0; i < n; i++)
 				empty &= f[i].n == 0;
 			if (n == want && !empty) {
 				r.f = f;
 				r.nf = n;
-				r.line = fmt_csv_line(c);
+				r.line = line;
 				sb_rec(&b, &r, ' ');
-				fmt_csv_simple_take(c);
 				(*taken)++;
 				continue;
 			}
+			if (n)
+				fmt_csv_simple_undo(c);
 			int k = fmt_csv_next(c, &r, errs);
 			assert_true(k >= 0);
 			if (k == 0)
@@ -652,10 +654,13 @@ static void test_fmt_csv__simple_edges(void **state)
 			sb_str(&in, "a,b,c\n");
 			sb_str(&in, cases[k].line);
 			assert_int_equal(fmt_csv_open_mem(&c, in.s, in.n, "t.csv", NULL), JOS_OK);
-			size_t n = fmt_csv_simple(c, f, 3);
+			uint32_t line = 0;
+			assert_int_equal(fmt_csv_simple(c, f, 3, 6, &line), 0);   /* at `end` */
+			size_t n = fmt_csv_simple(c, f, 3, 7, &line);
 			if (!cases[k].fields) {
 				assert_int_equal(n, 0);
 				assert_int_equal(fmt_csv_offset(c), 6);
+				assert_int_equal(fmt_csv_line(c), 2);
 			} else {
 				sb_str(&got, "");
 				for (size_t i = 0; i < n; i++) {
@@ -664,10 +669,17 @@ static void test_fmt_csv__simple_edges(void **state)
 					sb_add(&got, f[i].s, f[i].n);
 				}
 				assert_string_equal(got.s, cases[k].fields);
-				assert_int_equal(fmt_csv_line(c), 2);
-				fmt_csv_simple_take(c);
+				assert_int_equal(line, 2);
 				assert_int_equal(fmt_csv_line(c), 3);
 				assert_int_equal(fmt_csv_offset(c), in.n);
+				fmt_csv_simple_undo(c);   /* back, and read the usual way */
+				assert_int_equal(fmt_csv_line(c), 2);
+				assert_int_equal(fmt_csv_offset(c), 6);
+				fmt_record r;
+				bool blank = strspn(cases[k].fields, "|") == strlen(cases[k].fields);
+				assert_int_equal(fmt_csv_next(c, &r, NULL), n == 3 && !blank ? 1 : 0);
+				if (n == 3 && !blank)
+					assert_int_equal(r.line, 2);
 			}
 			fmt_csv_free(c);
 			free(in.s);
