@@ -15,6 +15,9 @@
  *
  * A quote opens a quoted field only at the start of a field (after blanks); a bare
  * '"' inside an unquoted field is kept as written (csv-spectrum's location_coordinates).
+ *
+ * fmt_csv_simple is a loader's faster way for the plain lines of a big file (printable
+ * ASCII, no blanks or quotes): split with SIMD masks, no field trimming, nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>

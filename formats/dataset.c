@@ -15,7 +15,8 @@
  *
  * Speed (2.5 M enrolments): no allocation per row; municipalities resolve through a
  * 10000-entry code table, schools, pupil ids and categories through open-addressing
- * hash tables. Pupil ids are interned to dense numbers and the table that holds them
+ * hash tables. Plain enrolment lines take a fast path (enrol_fast) that keeps exactly
+ * the rows enrol_row would keep and leaves every other line to it. Pupil ids are interned to dense numbers and the table that holds them
  * is freed before returning: the model never keeps a pupil id.
  */
 #include "formats/formats.h"
