@@ -727,8 +727,9 @@ typedef struct enrol_chunk {
 	jos_errlist errs;
 } enrol_chunk;
 
-/* Room for one more row: an own array grows; a full region of a shared array (its size
- * was an estimate) is left for an own array, which read_parts copies from. */
+/* Room for one more row: an own array grows; a full region of a shared array (which
+ * read_parts sizes to hold every row of its part) is left for an own array, which
+ * read_parts copies from. */
 static int chunk_grow(enrol_chunk *ch)
 {
 	if (ch->own_rows)
@@ -1074,60 +1075,57 @@ static int merge_categories(load_ctx *L, enrol_chunk *ch, size_t nch)
 	return JOS_OK;
 }
 
-/* About how many bytes a line of [from, to) has (at least ROW_MIN), from 8 samples of
- * 16 KiB spread over it. */
-static uint64_t line_bytes(int fd, uint64_t from, uint64_t to)
+/* Newlines in [from, to) of the file (-1: cannot read). */
+static int64_t count_lines(int fd, uint64_t from, uint64_t to)
 {
-	char buf[16384];
-	uint64_t bytes = 0, n = 0;
-	for (int i = 0; i < 8; i++) {
-		uint64_t at = from + (to - from) / 8 * (uint64_t)i;
-		size_t want = to - at < sizeof buf ? (size_t)(to - at) : sizeof buf;
-		ssize_t got = want ? pread(fd, buf, want, (off_t)at) : 0;
-		if (got <= 0)
+	enum { BUF = 1 << 20 };
+	char *buf = malloc(BUF);
+	int64_t n = 0;
+	if (!buf)
+		return -1;
+	while (from < to) {
+		size_t want = to - from < BUF ? (size_t)(to - from) : BUF;
+		ssize_t got = pread(fd, buf, want, (off_t)from);
+		if (got <= 0) {
+			n = -1;
 			break;
-		bytes += (uint64_t)got;
+		}
 		for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
 			n++;
+		from += (uint64_t)got;
 	}
-	return n && bytes / n > ROW_MIN ? bytes / n : ROW_MIN;
+	free(buf);
+	return n;
 }
 
-/* Rows [from, from + n) to [to, to + n) of one array, lines shifted by `shift`: forward
- * when moving down, backward when moving up, so that overlapping ranges are fine. */
-static void move_rows(jos_enrolment *rows, size_t to, size_t from, size_t n, uint32_t shift)
+typedef struct {
+	int fd;
+	uint64_t from, to;
+	int64_t lines;
+} count_job;
+
+static void *count_main(void *arg)
 {
-	if (to <= from) {
-		for (size_t i = 0; i < n; i++) {
-			rows[to + i] = rows[from + i];
-			rows[to + i].line += shift;
-		}
-	} else {
-		for (size_t i = n; i-- > 0;) {
-			rows[to + i] = rows[from + i];
-			rows[to + i].line += shift;
-		}
-	}
+	count_job *j = arg;
+	j->lines = count_lines(j->fd, j->from, j->to);
+	return NULL;
 }
 
-/*
- * Reads the records after the header in nt parts into one row array. Each part writes
- * its rows into its own region of the array, as many rows as its bytes hold lines of
- * the length sampled in it, and 1/8 more (a part with more rows goes on in an array
- * of its own); the parts' lines are counted from 1 each. Once all are read, the
- * rows are moved together and their lines made the file's, in one pass that touches
- * about as much memory as the rows (no pass before that counts the lines). 1 = done (rows in L->chunk), 0 = not done: read the
- * file in one part (nothing of L changed).
- */
+/* Reads the records after the header in nt parts into one row array. The parts' lines
+ * are counted first (on every core): that gives each part its first line and a region
+ * of the array that holds all its rows (a row takes at least a line), so the rows are
+ * written where they stay. 1 = done (rows in L->chunk), 0 = not done: read the file in
+ * one part (nothing of L changed). */
 static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path, uint64_t size,
 		      int nt, unsigned pbits)
 {
 	enrol_chunk ch[FMT_MAX_THREADS];
 	chunk_job jobs[FMT_MAX_THREADS];
-	size_t rowbase[FMT_MAX_THREADS + 1], region[FMT_MAX_THREADS + 1], expect[FMT_MAX_THREADS];
+	count_job cj[FMT_MAX_THREADS];
+	size_t rowbase[FMT_MAX_THREADS], region[FMT_MAX_THREADS + 1];
 	uint64_t begin = fmt_csv_offset(c), start[FMT_MAX_THREADS + 1];
 	uint64_t line[FMT_MAX_THREADS + 1];
-	jos_enrolment *rows = NULL, *more = NULL;
+	jos_enrolment *rows = NULL;
 	int nch = 0, done = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -1145,29 +1143,24 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		close(fd);
 		return 0;
 	}
-	region[0] = 0;
-	const char *env = getenv("JOS_CHUNK_ROWS");   /* tests: each part's guess of its rows */
-	size_t rows_guess = env && *env ? (size_t)strtoull(env, NULL, 10) : 0;
-	for (int k = 0; k < nch; k++) {
-		uint64_t bytes = start[k + 1] - start[k];
-		size_t most = rows_for(bytes);
-		expect[k] = rows_guess ? rows_guess : (size_t)(bytes / line_bytes(fd, start[k], start[k + 1]));
-		size_t guess = expect[k] + expect[k] / 8 + 64;
-		region[k + 1] = region[k] + (guess < most ? guess : most);
-	}
+	for (int k = 0; k < nch; k++)
+		cj[k] = (count_job){ fd, start[k], start[k + 1], 0 };
+	jos_run_parallel(cj, sizeof *cj, nch, count_main);
 	close(fd);
-	/* not room for the most rows there can be (bytes / ROW_MIN): an array that big, even
-	 * if mostly untouched, made the later phases slower (measured: validate by 40 %).
-	 * The rows moved down leave their region's end behind (new memory, dear on this VM),
-	 * but a margin of 1/32 instead of 1/8 made validate slower again (by ~6 ms at 2.5 M
-	 * rows, for reasons of memory layout not understood): 1/8 measured best */
-	size_t cap = region[nch];
-	if (cap > SIZE_MAX / sizeof *rows || !(rows = jos_big_alloc(cap * sizeof *rows)))
+	region[0] = 0;
+	line[0] = fmt_csv_line(c);
+	for (int k = 0; k < nch; k++) {
+		if (cj[k].lines < 0 || (uint64_t)cj[k].lines > UINT32_MAX)
+			return 0;
+		line[k + 1] = line[k] + (uint64_t)cj[k].lines;
+		region[k + 1] = region[k] + (size_t)cj[k].lines + 1;
+	}
+	if (line[nch] > UINT32_MAX || !(rows = jos_big_alloc(region[nch] * sizeof *rows)))
 		return 0;
 
 	for (int k = 0; k < nch; k++) {
-		size_t n = region[k + 1] - region[k];
-		if (chunk_init(&ch[k], pbits, (uint16_t)k, expect[k], rows + region[k], n, false) != JOS_OK ||
+		if (chunk_init(&ch[k], pbits, (uint16_t)k, region[k + 1] - region[k], rows + region[k],
+			       region[k + 1] - region[k], false) != JOS_OK ||
 		    !(ch[k].ctx = chunk_ctx(L, &ch[k])))
 			goto out;
 		ch[k].end = k + 1 < nch ? start[k + 1] : UINT64_MAX;
@@ -1178,12 +1171,11 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 			jos_errlist_init(&quiet);
 			int rc = fmt_csv_open(&ch[k].csv, path, F_ENROL, &quiet);
 			jos_errlist_free(&quiet);
-			if (rc != JOS_OK || fmt_csv_seek(ch[k].csv, start[k], 1) != JOS_OK)
+			if (rc != JOS_OK || fmt_csv_seek(ch[k].csv, start[k], (uint32_t)line[k]) != JOS_OK)
 				goto out;
 		}
 		jobs[k] = (chunk_job){ &ch[k], idx };
 	}
-	line[0] = fmt_csv_line(c);
 	jos_run_parallel(jobs, sizeof *jobs, nch, chunk_main);
 
 	/* every part valid, and each one stopped where the next began */
@@ -1191,18 +1183,13 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 	for (int k = 0; k < nch; k++) {
 		const jos_errlist *e = &ch[k].errs;
 		if (ch[k].ctx->fatal || e->nerrors || e->nwarnings || e->oom ||
-		    (k + 1 < nch ? ch[k].stop != start[k + 1] : !ch[k].at_eof))
+		    (k + 1 < nch ? ch[k].stop != start[k + 1] || ch[k].stop_line != line[k + 1]
+				 : !ch[k].at_eof))
 			goto out;
 		rowbase[k] = total;
 		total += ch[k].n;
-		/* part 0 counted from the header's line, the others from 1 */
-		line[k + 1] = line[k] + ch[k].stop_line - (k ? 1 : line[0]);
 	}
-	rowbase[nch] = total;
-	if (total > UINT32_MAX || line[nch] > UINT32_MAX)
-		goto out;
-	/* more rows than the regions hold (a part's lines got shorter): a new array for all */
-	if (total > cap && !(more = jos_big_alloc(total * sizeof *more)))
+	if (total > UINT32_MAX)
 		goto out;
 	if (merge_categories(L, ch, (size_t)nch) != JOS_OK) {
 		/* back to category "" alone, so the one reader numbers (and reports) as always */
@@ -1214,43 +1201,15 @@ static int read_parts(load_ctx *L, fmt_csv *c, const int *idx, const char *path,
 		goto out;
 	}
 
-	/* The parts' rows one after the other, lines shifted: into the new array, or in place:
-	 * the rows still in their region that move down first (in part order), then those that
-	 * move up (in reverse order), then those in an array of their own. No move overwrites
-	 * rows not moved yet. */
-	uint32_t shift[FMT_MAX_THREADS];
-	for (int k = 0; k < nch; k++)
-		shift[k] = k ? (uint32_t)(line[k] - 1) : 0;
-	if (more) {
-		for (int k = 0; k < nch; k++) {
-			for (size_t i = 0; i < ch[k].n; i++) {
-				more[rowbase[k] + i] = ch[k].rows[i];
-				more[rowbase[k] + i].line += shift[k];
-			}
-		}
-		free(rows);
-		rows = more;
-		more = NULL;
-		cap = total;
-	} else {
-		for (int k = 0; k < nch; k++)
-			if (!ch[k].own_rows && rowbase[k] <= region[k] && (rowbase[k] < region[k] || shift[k]))
-				move_rows(rows, rowbase[k], region[k], ch[k].n, shift[k]);
-		for (int k = nch; k-- > 0;)
-			if (!ch[k].own_rows && rowbase[k] > region[k])
-				move_rows(rows, rowbase[k], region[k], ch[k].n, shift[k]);
-		for (int k = 0; k < nch; k++) {
-			for (size_t i = 0; ch[k].own_rows && i < ch[k].n; i++) {
-				rows[rowbase[k] + i] = ch[k].rows[i];
-				rows[rowbase[k] + i].line += shift[k];
-			}
-		}
-	}
-	trim_rows(rows, total, cap);
+	/* the parts' rows one after the other (they are, unless lines held no row) */
+	for (int k = 1; k < nch; k++)
+		if (ch[k].rows != rows + rowbase[k])
+			memmove(rows + rowbase[k], ch[k].rows, ch[k].n * sizeof *rows);
+	trim_rows(rows, total, region[nch]);
 	enrol_chunk *all = L->chunk;
 	all->rows = rows;
 	all->n = total;
-	all->cap = cap;
+	all->cap = region[nch];
 	all->own_rows = true;
 	rows = NULL;
 	fmt_phase("load: enrolments: parts read");
@@ -1272,7 +1231,6 @@ out:
 		chunk_free(&ch[k], true);
 	}
 	free(rows);
-	free(more);
 	return done;
 }
 

@@ -1010,10 +1010,8 @@ static void test_fmt_dataset__fast_path_valid_rows(void **state)
 	}
 }
 
-/* Parts whose lines are shorter than at their start: a part's region of the row array
- * (its bytes over the line length seen at its start) is too small, the part goes on in
- * an array of its own and the parts after it move up. Long lines at the file's start
- * (part 0 overflows) or in its middle (a later part does); 2, 3 and 8 parts against one. */
+/* Parts of very different line lengths (long lines at the file's start, or in its
+ * middle, short ones elsewhere) give the rows and lines of one part: 2, 3 and 8 parts. */
 static void parts_with_short_lines_after(int long_from, int long_to)
 {
 	size_t cap = 40000 * 400, len = 0;
@@ -1057,13 +1055,8 @@ static void parts_with_short_lines_after(int long_from, int long_to)
 static void test_fmt_dataset__parts_with_short_lines_after(void **state)
 {
 	(void)state;
-	parts_with_short_lines_after(0, 400);        /* part 0 has more rows than guessed */
-	parts_with_short_lines_after(5000, 20000);   /* the middle: a later part has */
-	setenv("JOS_CHUNK_ROWS", "10", 1);           /* all have: a new array for all rows */
-	parts_with_short_lines_after(0, 0);
-	setenv("JOS_CHUNK_ROWS", "100000", 1);       /* far too big regions: every part moves */
-	parts_with_short_lines_after(0, 0);
-	unsetenv("JOS_CHUNK_ROWS");
+	parts_with_short_lines_after(0, 400);        /* the start */
+	parts_with_short_lines_after(5000, 20000);   /* the middle */
 }
 
 static void test_fmt_dataset__not_a_directory(void **state)
