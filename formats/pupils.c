@@ -13,9 +13,13 @@
 
 #include "formats/formats.h"
 
-#define LONG_TAG 0xFFFFFFFFFFFF0000ULL   /* k1 of a long id; no UTF-8 id has 6 0xFF bytes */
+#define LONG_TAG 0xFF00000000000000ULL   /* k1 of a long id (else its top byte is the length) */
+#define CODE_FLAG 0x8000000000000000ULL  /* set in every code (so no code is 0) */
 #define PART_ROWS 4096                   /* rows per partition the bits aim at */
 #define PART_BITS_MAX 10
+#define PREFETCH_ITEMS 24                /* items ahead of a partition's end */
+#define PREFETCH_ROWS 16                 /* items ahead whose rows assign fetches */
+#define WIDE_SLAB_AT 32                  /* wide keys per partition that make their slab */
 
 static inline uint64_t mix64(uint64_t h)
 {
@@ -64,7 +68,7 @@ static inline uint64_t load_upto8(const char *s, size_t n)
 
 static bool is_long(const fmt_pupil_item *it)
 {
-	return (it->k1 & LONG_TAG) == LONG_TAG;
+	return (it->k1 >> 56) == 0xFF;
 }
 
 unsigned fmt_pupil_bits(size_t expect_rows)
@@ -82,58 +86,136 @@ int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, si
 	pc->pbits = pbits;
 	pc->index = index;
 	pc->part = calloc(np, sizeof *pc->part);
-	if (!pc->part)
+	pc->cpart = calloc(np, sizeof *pc->cpart);
+	if (!pc->part || !pc->cpart)
 		return JOS_ENOMEM;
 	size_t each = expect_rows / np;
 	each += each / 8 + 8;
 	if (!expect_rows || each > SIZE_MAX / sizeof *pc->slab / np)
 		return JOS_OK;
+	pc->each = each;
 	/* one allocation, filled everywhere at once: huge pages fault in far less often */
-	pc->slab = jos_big_alloc(each * np * sizeof *pc->slab);
-	if (!pc->slab)
+	pc->cslab = jos_big_alloc(each * np * sizeof *pc->cslab);
+	if (!pc->cslab)
 		return JOS_ENOMEM;
 	for (size_t p = 0; p < np; p++) {
-		pc->part[p].v = pc->slab + p * each;
-		pc->part[p].cap = each;
+		pc->cpart[p].v = pc->cslab + p * each;
+		pc->cpart[p].cap = each;
 	}
 	return JOS_OK;
 }
 
 void fmt_pupil_chunk_free(fmt_pupil_chunk *pc)
 {
-	if (pc->part)
-		for (size_t p = 0; p < ((size_t)1 << pc->pbits); p++)
-			if (pc->part[p].own)
-				free(pc->part[p].v);
+	for (size_t p = 0; p < ((size_t)1 << pc->pbits); p++) {
+		if (pc->part && pc->part[p].own)
+			free(pc->part[p].v);
+		if (pc->cpart && pc->cpart[p].own)
+			free(pc->cpart[p].v);
+	}
 	free(pc->part);
+	free(pc->cpart);
 	free(pc->slab);
+	free(pc->cslab);
 	free(pc->longs);
 	memset(pc, 0, sizeof *pc);
 }
 
-/* A full partition moves out of the slab into its own, bigger array. */
-static int grow(fmt_pupil_vec *v)
+/* A full partition (v, *n, *cap, *own; items of `size` bytes) moves out of the slab into
+ * its own, bigger array, and grows there. */
+static int grow(void **v, size_t n, size_t *cap, bool *own, size_t size)
 {
-	fmt_pupil_item *old = v->v;
-	if (!v->own) {
-		size_t cap = v->cap ? v->cap * 2 : 16;
-		if (!(v->v = malloc(cap * sizeof *v->v))) {
-			v->v = old;
+	void *old = *v;
+	if (!*own) {
+		size_t c = *cap ? *cap * 2 : 16;
+		if (!(*v = malloc(c * size))) {
+			*v = old;
 			return JOS_ENOMEM;
 		}
-		if (v->n)
-			memcpy(v->v, old, v->n * sizeof *v->v);
-		v->cap = cap;
-		v->own = true;
+		if (n)
+			memcpy(*v, old, n * size);
+		*cap = c;
+		*own = true;
 		return JOS_OK;
 	}
-	return jos_grow((void **)&v->v, &v->cap, v->n + 1, sizeof *v->v);
+	return jos_grow(v, cap, n + 1, size);
+}
+
+/* The wide keys' slab, once the chunk has many of them (a few only would touch a huge
+ * page each): the partitions' items so far move into it. */
+static int wide_slab(fmt_pupil_chunk *pc)
+{
+	size_t np = (size_t)1 << pc->pbits;
+	if (!(pc->slab = jos_big_alloc(pc->each * np * sizeof *pc->slab)))
+		return JOS_ENOMEM;
+	for (size_t p = 0; p < np; p++) {
+		fmt_pupil_vec *v = &pc->part[p];
+		fmt_pupil_item *mine = pc->slab + p * pc->each;
+		if (v->n > pc->each)
+			continue;   /* it stays in its own array */
+		if (v->n)
+			memcpy(mine, v->v, v->n * sizeof *v->v);
+		if (v->own)
+			free(v->v);
+		v->v = mine;
+		v->cap = pc->each;
+		v->own = false;
+	}
+	return JOS_OK;
+}
+
+/* The code of an id of n <= 9 bytes, or 0 when it has a NUL or a byte >= 0x80. The 7
+ * low bits of each byte, the first byte lowest; NUL-free, so the first zero group ends
+ * the id and the code gives its bytes back exactly. */
+static inline uint64_t id_code(const char *s, size_t n)
+{
+	uint64_t w, b = 0;
+	unsigned first0;
+	if (n >= 8) {
+		memcpy(&w, s, 8);
+		if (n == 9)
+			b = (unsigned char)s[8];
+	} else {
+		w = load_upto8(s, n);
+	}
+	uint64_t z = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+	/* z's lowest bit is exact: the first zero byte of w */
+	first0 = z ? (unsigned)__builtin_ctzll(z) >> 3 : 8u + (b != 0);
+	if (first0 != n || ((w & 0x8080808080808080ULL) | (b & 0x80)))
+		return 0;
+	w = (w & 0x007F007F007F007FULL) | (w & 0x7F007F007F007F00ULL) >> 1;
+	w = (w & 0x00003FFF00003FFFULL) | (w & 0x3FFF00003FFF0000ULL) >> 2;
+	w = (w & 0x000000000FFFFFFFULL) | (w & 0x0FFFFFFF00000000ULL) >> 4;
+	return w | b << 56 | CODE_FLAG;
+}
+
+static inline uint64_t code_hash(uint64_t code)
+{
+	return mix64(code);
 }
 
 int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 {
 	uint64_t k0, k1, h;
-	if (n <= 16) {
+	if (n <= 9) {
+		uint64_t code = id_code(s, n);
+		if (code) {
+			h = code_hash(code);
+			fmt_pupil_cvec *v = &pc->cpart[pc->pbits ? h >> (64 - pc->pbits) : 0];
+			if (v->n == v->cap &&
+			    grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
+				return JOS_ENOMEM;
+			/* the partition's lines ahead are in no cache: fetch them early (a
+			 * prefetch past the end is harmless) */
+			__builtin_prefetch(&v->v[v->n + PREFETCH_ITEMS], 1, 3);
+			v->v[v->n++] = (fmt_pupil_code){ (uint32_t)code, (uint32_t)(code >> 32), row };
+			return JOS_OK;
+		}
+	}
+	if (!pc->slab && pc->each && ++pc->nwide == (size_t)WIDE_SLAB_AT << pc->pbits &&
+	    wide_slab(pc) != JOS_OK)
+		return JOS_ENOMEM;
+	if (n <= 15) {
 		if (n > 8) {
 			memcpy(&k0, s, 8);
 			k1 = load_upto8(s + 8, n - 8);
@@ -141,6 +223,7 @@ int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 			k0 = load_upto8(s, n);
 			k1 = 0;
 		}
+		k1 |= (uint64_t)n << 56;
 		h = mix64(k0 ^ mix64(k1 ^ 0x9E3779B97F4A7C15ULL));
 	} else {
 		uint32_t len = (uint32_t)n;
@@ -155,7 +238,7 @@ int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 		h = hash_bytes(s, n);
 	}
 	fmt_pupil_vec *v = &pc->part[pc->pbits ? h >> (64 - pc->pbits) : 0];
-	if (v->n == v->cap && grow(v) != JOS_OK)
+	if (v->n == v->cap && grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
 		return JOS_ENOMEM;
 	v->v[v->n++] = (fmt_pupil_item){ k0, k1, row, (uint32_t)h };
 	return JOS_OK;
@@ -204,6 +287,8 @@ static int number_part(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *t
 	size_t n = 0, size = 16;
 	for (size_t c = 0; c < j->nchunks; c++)
 		n += j->chunks[c].part[p].n;
+	if (!n)
+		return JOS_OK;
 	while (size < 2 * n)
 		size *= 2;
 	if (size > *tabcap) {
@@ -240,15 +325,79 @@ static int number_part(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *t
 	return JOS_OK;
 }
 
+/* A code's slot in a counting table: empty unless stamp is the partition's. */
+typedef struct {
+	uint64_t code;
+	uint32_t local;
+	uint32_t stamp;
+} code_slot;
+
+/* Local numbers of code partition p into each item's lo; marks the first rows. The
+ * table is the worker's, reused: slots of an earlier partition have another stamp. */
+static int number_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
+{
+	size_t n = 0, size = 16;
+	uint32_t stamp = (uint32_t)p + 1;
+	for (size_t c = 0; c < j->nchunks; c++)
+		n += j->chunks[c].cpart[p].n;
+	if (!n)
+		return JOS_OK;
+	while (size < 2 * n)
+		size *= 2;
+	if (size > *tabcap) {
+		free(*tab);
+		*tabcap = 0;
+		if (!(*tab = calloc(size, sizeof **tab)))
+			return JOS_ENOMEM;
+		*tabcap = size;
+	}
+	code_slot *t = *tab;
+	size_t mask = size - 1;
+	uint32_t local = 0;
+	for (size_t c = 0; c < j->nchunks; c++) {
+		const fmt_pupil_cvec *v = &j->chunks[c].cpart[p];
+		size_t base = j->rowbase[c];
+		for (size_t i = 0; i < v->n; i++) {
+			fmt_pupil_code *it = &v->v[i];
+			uint64_t code = it->lo | (uint64_t)it->hi << 32;
+			for (size_t k = code_hash(code) & mask;; k = (k + 1) & mask) {
+				code_slot *q = &t[k];
+				if (q->stamp != stamp) {
+					size_t r = base + it->row;
+					*q = (code_slot){ code, local, stamp };
+					it->lo = local++;
+					j->seen[r / 64] |= (uint64_t)1 << (r % 64);
+					break;
+				}
+				if (q->code == code) {
+					it->lo = q->local;
+					break;
+				}
+			}
+		}
+	}
+	return JOS_OK;
+}
+
 static void *count_worker(void *arg)
 {
 	number_job *j = arg;
 	fmt_pupil_item **tab = NULL;
-	size_t cap = 0;
+	code_slot *ctab = NULL;
+	size_t cap = 0, ccap = 0;
 	for (size_t p = j->p0; p < j->p1 && j->rc == JOS_OK; p++)
-		j->rc = number_part(j, p, &tab, &cap);
+		if ((j->rc = number_codes(j, p, &ctab, &ccap)) == JOS_OK)
+			j->rc = number_part(j, p, &tab, &cap);
 	free(tab);
+	free(ctab);
 	return NULL;
+}
+
+/* The number of the id whose first row is r: marked rows before it. */
+static inline uint32_t rank(const number_job *j, size_t r)
+{
+	uint64_t below = j->seen[r / 64] & (((uint64_t)1 << (r % 64)) - 1);
+	return j->before[r / 64] + (uint32_t)__builtin_popcountll(below);
 }
 
 static void *assign_worker(void *arg)
@@ -260,21 +409,31 @@ static void *assign_worker(void *arg)
 		uint32_t next = 0;
 		size_t n = 0;
 		for (size_t c = 0; c < j->nchunks; c++)
-			n += j->chunks[c].part[p].n;
+			n += j->chunks[c].cpart[p].n + j->chunks[c].part[p].n;
 		if (n > cap && jos_grow((void **)&first, &cap, n, sizeof *first)) {
 			j->rc = JOS_ENOMEM;
 			break;
 		}
 		for (size_t c = 0; c < j->nchunks; c++) {
+			const fmt_pupil_cvec *v = &j->chunks[c].cpart[p];
+			jos_enrolment *rows = j->rows + j->rowbase[c];
+			for (size_t i = 0; i < v->n; i++) {
+				const fmt_pupil_code *it = &v->v[i];
+				if (i + PREFETCH_ROWS < v->n)   /* rows are far apart: fetch early */
+					__builtin_prefetch(&rows[it[PREFETCH_ROWS].row], 1, 3);
+				if (it->lo == next)   /* the id's first row */
+					first[next++] = rank(j, j->rowbase[c] + it->row);
+				rows[it->row].pupil = first[it->lo];
+			}
+		}
+		next = 0;
+		for (size_t c = 0; c < j->nchunks; c++) {
 			const fmt_pupil_vec *v = &j->chunks[c].part[p];
 			jos_enrolment *rows = j->rows + j->rowbase[c];
 			for (size_t i = 0; i < v->n; i++) {
 				const fmt_pupil_item *it = &v->v[i];
-				if (it->aux == next) {   /* the id's first row */
-					size_t r = j->rowbase[c] + it->row;
-					uint64_t below = j->seen[r / 64] & (((uint64_t)1 << (r % 64)) - 1);
-					first[next++] = j->before[r / 64] + (uint32_t)__builtin_popcountll(below);
-				}
+				if (it->aux == next)
+					first[next++] = rank(j, j->rowbase[c] + it->row);
 				rows[it->row].pupil = first[it->aux];
 			}
 		}

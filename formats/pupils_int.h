@@ -2,12 +2,17 @@
  * pupils_int.h: pupil ids to dense pupil numbers, for the enrolment loader (issue 7).
  *
  * The ids of 2.5 M rows do not fit in any cache, so one hash table over all of them
- * waits for memory at every row. Instead each id is cut into a 16-byte key (the id
- * itself, zero-padded, when it has at most 16 bytes: ids hold no NUL; longer ids go to
- * a side buffer and the key names them) and appended, with its row, to one of 2^pbits
- * partitions chosen by the key's hash. Numbering then takes one partition at a time
- * with a table that stays in the cache, on several threads. Keys are compared exactly,
- * never by hash.
+ * waits for memory at every row. Instead each id becomes an exact key, appended with its
+ * row to one of 2^pbits partitions chosen by the key's hash. Numbering then takes one
+ * partition at a time with a table that stays in the cache, on several threads. Keys
+ * are compared exactly, never by hash. There are two kinds of key, and an id has exactly
+ * one of them, so the two never need comparing with each other:
+ *  - a code (12-byte items): ids of at most 9 ASCII bytes without NUL (the usual kind,
+ *    "p01fce552"), packed 7 bits a byte into 63 bits, the top bit set;
+ *  - a wide key (24-byte items) for every other id: at most 15 bytes with their length,
+ *    or (offset, chunk) of the bytes kept in a side buffer.
+ * Less memory written per row is most of the cost: the items are written once to memory
+ * that is in no cache, and read twice more.
  *
  * Numbers are dense and in order of first appearance in the file, however the rows were
  * collected: in several chunks (one per reading thread), each with its own
@@ -21,8 +26,20 @@
 
 #define FMT_PUPIL_LONG_MAX 0x7fffffffu   /* bytes of long ids per chunk */
 
+/* A code's item: the code's low and high words (low: the local number after counting). */
 typedef struct {
-	uint64_t k0, k1;   /* the key: id bytes, or (offset, LONG_TAG | chunk) */
+	uint32_t lo, hi;
+	uint32_t row;      /* row index inside the chunk */
+} fmt_pupil_code;
+
+typedef struct {
+	fmt_pupil_code *v;   /* a slice of the chunk's slab, or its own once that is full */
+	size_t n, cap;
+	bool own;
+} fmt_pupil_cvec;
+
+typedef struct {
+	uint64_t k0, k1;   /* the key: bytes and length, or (offset, LONG_TAG | chunk) */
 	uint32_t row;      /* row index inside the chunk */
 	uint32_t aux;      /* the hash's low bits while collecting; the local number after */
 } fmt_pupil_item;
@@ -36,9 +53,13 @@ typedef struct {
 typedef struct {
 	unsigned pbits;
 	uint16_t index;          /* this chunk's place among the chunks */
-	fmt_pupil_vec *part;     /* 2^pbits partitions */
-	fmt_pupil_item *slab;    /* every partition's first items: one allocation */
-	char *longs;             /* ids of more than 16 bytes: 4-byte length, then bytes */
+	size_t each;             /* items per partition the slabs reserve */
+	size_t nwide;            /* wide keys so far (up to their slab) */
+	fmt_pupil_cvec *cpart;   /* 2^pbits partitions of codes */
+	fmt_pupil_code *cslab;   /* every code partition's first items: one allocation */
+	fmt_pupil_vec *part;     /* 2^pbits partitions of wide keys */
+	fmt_pupil_item *slab;    /* the same for wide keys, once there are many */
+	char *longs;             /* ids of more than 15 bytes: 4-byte length, then bytes */
 	size_t llen, lcap;
 } fmt_pupil_chunk;
 
