@@ -1,13 +1,17 @@
 /*
  * pupils.c: pupil ids to dense pupil numbers by hash partitions (see pupils_int.h).
  *
- * Collecting costs a hash and an append per row. Numbering takes each partition (a few
- * thousand ids at national size) with an open-addressing table of pointers to its
- * items, which fits in the cache, so the probes do not wait for memory; then each row
- * gets its partition's first number plus its local number.
+ * Collecting costs a hash, an append to the id's partition and a 2-byte tag per row.
+ * Numbering takes each partition (a few thousand ids at national size) with an
+ * open-addressing table that fits in the cache, so the probes do not wait for memory,
+ * and writes each key's local number over the key. Then the rows of each chunk are
+ * walked in order on their own thread: a row takes its partition's next local number;
+ * the first row of a local number gives it the chunk's next pupil number. Ids first
+ * seen in an earlier chunk are set once every chunk is walked.
  */
 #include "formats/pupils_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +21,12 @@
 #define CODE_FLAG 0x8000000000000000ULL  /* set in every code (so no code is 0) */
 #define PART_ROWS 4096                   /* rows per partition the bits aim at */
 #define PART_BITS_MAX 10
-#define PREFETCH_ITEMS 24                /* items ahead of a partition's end */
-#define PREFETCH_ROWS 16                 /* items ahead whose rows assign fetches */
+#define PREFETCH_ITEMS 32                /* items ahead of a partition's end */
 #define WIDE_SLAB_AT 32                  /* wide keys per partition that make their slab */
+
+_Static_assert(sizeof(fmt_pupil_code) == 8, "8-byte codes");
+_Static_assert(sizeof(fmt_pupil_item) % 4 == 0, "items of whole words");
+_Static_assert(((size_t)2 << PART_BITS_MAX) <= FMT_PUPIL_NO_ID, "tags below NO_ID");
 
 static inline uint64_t mix64(uint64_t h)
 {
@@ -81,8 +88,11 @@ unsigned fmt_pupil_bits(size_t expect_rows)
 
 int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, size_t expect_rows)
 {
-	size_t np = (size_t)1 << pbits;
+	size_t np;
 	memset(pc, 0, sizeof *pc);
+	if (pbits > PART_BITS_MAX)
+		pbits = PART_BITS_MAX;
+	np = (size_t)1 << pbits;
 	pc->pbits = pbits;
 	pc->index = index;
 	pc->part = calloc(np, sizeof *pc->part);
@@ -96,7 +106,9 @@ int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, si
 	pc->each = each;
 	/* one allocation, filled everywhere at once: huge pages fault in far less often */
 	pc->cslab = jos_big_alloc(each * np * sizeof *pc->cslab);
-	if (!pc->cslab)
+	pc->tagcap = expect_rows + 16;
+	pc->tag = jos_big_alloc(pc->tagcap * sizeof *pc->tag);
+	if (!pc->cslab || !pc->tag)
 		return JOS_ENOMEM;
 	for (size_t p = 0; p < np; p++) {
 		pc->cpart[p].v = pc->cslab + p * each;
@@ -117,11 +129,12 @@ void fmt_pupil_chunk_free(fmt_pupil_chunk *pc)
 	free(pc->cpart);
 	free(pc->slab);
 	free(pc->cslab);
+	free(pc->tag);
 	free(pc->longs);
 	memset(pc, 0, sizeof *pc);
 }
 
-/* A full partition (v, *n, *cap, *own; items of `size` bytes) moves out of the slab into
+/* A full partition (*v, n items of `size` bytes, *cap, *own) moves out of the slab into
  * its own, bigger array, and grows there. */
 static int grow(void **v, size_t n, size_t *cap, bool *own, size_t size)
 {
@@ -194,24 +207,22 @@ static inline uint64_t code_hash(uint64_t code)
 	return mix64(code);
 }
 
-int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
+/* Room for tag[row]; rows skipped before it have no id. */
+static int tag_room(fmt_pupil_chunk *pc, uint32_t row)
+{
+	if (row < pc->ntag)
+		return JOS_EINVALID;
+	if (row >= pc->tagcap && jos_grow((void **)&pc->tag, &pc->tagcap, (size_t)row + 1,
+					  sizeof *pc->tag))
+		return JOS_ENOMEM;
+	while (pc->ntag < row)
+		pc->tag[pc->ntag++] = FMT_PUPIL_NO_ID;
+	return JOS_OK;
+}
+
+static int add_wide(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 {
 	uint64_t k0, k1, h;
-	if (n <= 9) {
-		uint64_t code = id_code(s, n);
-		if (code) {
-			h = code_hash(code);
-			fmt_pupil_cvec *v = &pc->cpart[pc->pbits ? h >> (64 - pc->pbits) : 0];
-			if (v->n == v->cap &&
-			    grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
-				return JOS_ENOMEM;
-			/* the partition's lines ahead are in no cache: fetch them early (a
-			 * prefetch past the end is harmless) */
-			__builtin_prefetch(&v->v[v->n + PREFETCH_ITEMS], 1, 3);
-			v->v[v->n++] = (fmt_pupil_code){ (uint32_t)code, (uint32_t)(code >> 32), row };
-			return JOS_OK;
-		}
-	}
 	if (!pc->slab && pc->each && ++pc->nwide == (size_t)WIDE_SLAB_AT << pc->pbits &&
 	    wide_slab(pc) != JOS_OK)
 		return JOS_ENOMEM;
@@ -237,31 +248,62 @@ int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 		pc->llen += 4 + n;
 		h = hash_bytes(s, n);
 	}
-	fmt_pupil_vec *v = &pc->part[pc->pbits ? h >> (64 - pc->pbits) : 0];
+	size_t p = pc->pbits ? h >> (64 - pc->pbits) : 0;
+	fmt_pupil_vec *v = &pc->part[p];
 	if (v->n == v->cap && grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
 		return JOS_ENOMEM;
-	v->v[v->n++] = (fmt_pupil_item){ k0, k1, row, (uint32_t)h };
+	v->v[v->n++] = (fmt_pupil_item){ k0, k1, (uint32_t)h, 0 };
+	pc->tag[pc->ntag++] = (uint16_t)(2 * p + 1);
+	return JOS_OK;
+}
+
+int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
+{
+	if (row != pc->ntag || row >= pc->tagcap) {
+		int rc = tag_room(pc, row);
+		if (rc != JOS_OK)
+			return rc;
+	}
+	uint64_t code = n <= 9 ? id_code(s, n) : 0;
+	if (!code)
+		return add_wide(pc, s, n, row);
+	uint64_t h = code_hash(code);
+	size_t p = pc->pbits ? h >> (64 - pc->pbits) : 0;
+	fmt_pupil_cvec *v = &pc->cpart[p];
+	if (v->n == v->cap && grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
+		return JOS_ENOMEM;
+	/* the partition's lines ahead are in no cache: fetch them early (a prefetch past
+	 * the end is harmless) */
+	__builtin_prefetch(&v->v[v->n + PREFETCH_ITEMS], 1, 3);
+	v->v[v->n++] = (fmt_pupil_code){ (uint32_t)code, (uint32_t)(code >> 32) };
+	pc->tag[pc->ntag++] = (uint16_t)(2 * p);
 	return JOS_OK;
 }
 
 /* ---- numbering ----------------------------------------------------------------------
- * Two passes over the partitions, on every core. The first numbers each partition's ids
- * locally (in each item's aux) and marks every id's first row in a bitmap over the rows.
- * An id's number is the count of marked rows before its first row: dense, in order of
- * first appearance in the file, so the rows of one pupil, and pupils in the order the
- * file has them, sit close together for whatever walks them by pupil next. The second
- * pass finds each local id's first row again (local ids are given in that order) and
- * writes the numbers into the rows. The bitmap and its counts per word are a few hundred
- * kilobytes at 2.5 M rows. */
+ * The partitions of the two kinds make 2 x 2^pbits groups ("vp" = the tag). Counting
+ * (on every core, a range of partitions each) numbers each group's keys locally, in
+ * the order of the chunks and within a chunk of the rows, over each key's low word:
+ * first[k][vp] = the group's local numbers given before chunk k. Then each chunk is
+ * walked in row order (a chunk per thread): its local numbers from first[k][vp] on are
+ * new there, and the first row of each takes the chunk's next pupil number (the chunk
+ * starts after the pupils new in the chunks before); a row whose local number is older
+ * is noted and set once every chunk is done. A pupil's number is kept per (group, local
+ * number) in one array, `num`, at off[vp] + local. */
 
 typedef struct {
 	fmt_pupil_chunk *chunks;
-	size_t nchunks;
+	size_t nchunks, nvp;
 	const size_t *rowbase;
 	jos_enrolment *rows;
-	uint64_t *seen;          /* bit r: row r is its id's first (this worker's ids, then all) */
-	uint32_t *before;        /* per bitmap word: marked rows in the words before it */
-	size_t p0, p1;           /* this worker's partitions */
+	uint32_t *nloc;        /* per chunk and group: local numbers given before the chunk */
+	uint32_t *num;         /* pupil numbers, at off[vp] + local */
+	const size_t *off;     /* per group */
+	const uint32_t *cbase; /* per chunk: pupils new in the chunks before */
+	size_t p0, p1;         /* counting: this worker's partitions */
+	size_t c0, cstep;      /* walking: chunks c0, c0 + cstep, ... */
+	uint64_t *late;        /* walking: (row in all << 32 | index into num) of older ids */
+	size_t nlate, latecap;
 	int rc;
 } number_job;
 
@@ -281,14 +323,17 @@ static bool same_id(const fmt_pupil_chunk *chunks, const fmt_pupil_item *a, cons
 	return na == nb && memcmp(sa, sb, na) == 0;
 }
 
-/* Local numbers of partition p into each item's aux; marks the first rows. */
-static int number_part(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *tabcap)
+/* Local numbers of the wide keys of partition p. */
+static int count_wide(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *tabcap)
 {
-	size_t n = 0, size = 16;
+	size_t n = 0, size = 16, vp = 2 * p + 1;
 	for (size_t c = 0; c < j->nchunks; c++)
 		n += j->chunks[c].part[p].n;
-	if (!n)
+	if (!n) {
+		for (size_t c = 0; c <= j->nchunks; c++)
+			j->nloc[c * j->nvp + vp] = 0;
 		return JOS_OK;
+	}
 	while (size < 2 * n)
 		size *= 2;
 	if (size > *tabcap) {
@@ -304,24 +349,24 @@ static int number_part(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *t
 	memset(t, 0, size * sizeof *t);
 	for (size_t c = 0; c < j->nchunks; c++) {
 		fmt_pupil_vec *v = &j->chunks[c].part[p];
+		j->nloc[c * j->nvp + vp] = local;
 		for (size_t i = 0; i < v->n; i++) {
 			fmt_pupil_item *it = &v->v[i];
-			for (size_t k = it->aux & mask;; k = (k + 1) & mask) {
+			for (size_t k = it->hash & mask;; k = (k + 1) & mask) {
 				fmt_pupil_item *q = t[k];
 				if (!q) {
-					size_t r = j->rowbase[c] + it->row;
 					t[k] = it;
-					it->aux = local++;
-					j->seen[r / 64] |= (uint64_t)1 << (r % 64);
+					it->local = local++;
 					break;
 				}
 				if (same_id(j->chunks, q, it)) {
-					it->aux = q->aux;
+					it->local = q->local;
 					break;
 				}
 			}
 		}
 	}
+	j->nloc[j->nchunks * j->nvp + vp] = local;
 	return JOS_OK;
 }
 
@@ -332,19 +377,17 @@ typedef struct {
 	uint32_t stamp;
 } code_slot;
 
-/* Local numbers of code partition p into each item's lo; marks the first rows. The
- * table is the worker's, reused: slots of an earlier partition have another stamp. */
-static int number_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
+/* Local numbers of the codes of partition p, over their low words. The table is the
+ * worker's, reused: slots of an earlier partition have another stamp. */
+static int count_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
 {
-	size_t n = 0, size = 16;
+	size_t n = 0, size = 16, vp = 2 * p;
 	uint32_t stamp = (uint32_t)p + 1;
 	for (size_t c = 0; c < j->nchunks; c++)
 		n += j->chunks[c].cpart[p].n;
-	if (!n)
-		return JOS_OK;
 	while (size < 2 * n)
 		size *= 2;
-	if (size > *tabcap) {
+	if (n && size > *tabcap) {
 		free(*tab);
 		*tabcap = 0;
 		if (!(*tab = calloc(size, sizeof **tab)))
@@ -356,17 +399,15 @@ static int number_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap
 	uint32_t local = 0;
 	for (size_t c = 0; c < j->nchunks; c++) {
 		const fmt_pupil_cvec *v = &j->chunks[c].cpart[p];
-		size_t base = j->rowbase[c];
+		j->nloc[c * j->nvp + vp] = local;
 		for (size_t i = 0; i < v->n; i++) {
 			fmt_pupil_code *it = &v->v[i];
 			uint64_t code = it->lo | (uint64_t)it->hi << 32;
 			for (size_t k = code_hash(code) & mask;; k = (k + 1) & mask) {
 				code_slot *q = &t[k];
 				if (q->stamp != stamp) {
-					size_t r = base + it->row;
 					*q = (code_slot){ code, local, stamp };
 					it->lo = local++;
-					j->seen[r / 64] |= (uint64_t)1 << (r % 64);
 					break;
 				}
 				if (q->code == code) {
@@ -376,6 +417,7 @@ static int number_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap
 			}
 		}
 	}
+	j->nloc[j->nchunks * j->nvp + vp] = local;
 	return JOS_OK;
 }
 
@@ -386,67 +428,88 @@ static void *count_worker(void *arg)
 	code_slot *ctab = NULL;
 	size_t cap = 0, ccap = 0;
 	for (size_t p = j->p0; p < j->p1 && j->rc == JOS_OK; p++)
-		if ((j->rc = number_codes(j, p, &ctab, &ccap)) == JOS_OK)
-			j->rc = number_part(j, p, &tab, &cap);
+		if ((j->rc = count_codes(j, p, &ctab, &ccap)) == JOS_OK)
+			j->rc = count_wide(j, p, &tab, &cap);
 	free(tab);
 	free(ctab);
 	return NULL;
 }
 
-/* The number of the id whose first row is r: marked rows before it. */
-static inline uint32_t rank(const number_job *j, size_t r)
-{
-	uint64_t below = j->seen[r / 64] & (((uint64_t)1 << (r % 64)) - 1);
-	return j->before[r / 64] + (uint32_t)__builtin_popcountll(below);
-}
+/* A group's state while its chunk is walked. */
+typedef struct {
+	const uint32_t *cur;   /* the next key's local number */
+	uint32_t next;         /* the next new local number */
+	uint32_t old;          /* local numbers below are from earlier chunks */
+	uint32_t *num;         /* the group's pupil numbers */
+} walk_group;
 
-static void *assign_worker(void *arg)
+static int walk_chunk(number_job *j, size_t c, walk_group *g)
 {
-	number_job *j = arg;
-	uint32_t *first = NULL;   /* per local id of the partition: its number */
-	size_t cap = 0;
-	for (size_t p = j->p0; p < j->p1; p++) {
-		uint32_t next = 0;
-		size_t n = 0;
-		for (size_t c = 0; c < j->nchunks; c++)
-			n += j->chunks[c].cpart[p].n + j->chunks[c].part[p].n;
-		if (n > cap && jos_grow((void **)&first, &cap, n, sizeof *first)) {
-			j->rc = JOS_ENOMEM;
-			break;
-		}
-		for (size_t c = 0; c < j->nchunks; c++) {
-			const fmt_pupil_cvec *v = &j->chunks[c].cpart[p];
-			jos_enrolment *rows = j->rows + j->rowbase[c];
-			for (size_t i = 0; i < v->n; i++) {
-				const fmt_pupil_code *it = &v->v[i];
-				if (i + PREFETCH_ROWS < v->n)   /* rows are far apart: fetch early */
-					__builtin_prefetch(&rows[it[PREFETCH_ROWS].row], 1, 3);
-				if (it->lo == next)   /* the id's first row */
-					first[next++] = rank(j, j->rowbase[c] + it->row);
-				rows[it->row].pupil = first[it->lo];
-			}
-		}
-		next = 0;
-		for (size_t c = 0; c < j->nchunks; c++) {
-			const fmt_pupil_vec *v = &j->chunks[c].part[p];
-			jos_enrolment *rows = j->rows + j->rowbase[c];
-			for (size_t i = 0; i < v->n; i++) {
-				const fmt_pupil_item *it = &v->v[i];
-				if (it->aux == next)
-					first[next++] = rank(j, j->rowbase[c] + it->row);
-				rows[it->row].pupil = first[it->aux];
-			}
+	const fmt_pupil_chunk *pc = &j->chunks[c];
+	const uint32_t *before = j->nloc + c * j->nvp;
+	uint32_t pupil = j->cbase[c];
+	jos_enrolment *rows = j->rows + j->rowbase[c];
+	for (size_t p = 0; p < j->nvp / 2; p++) {
+		g[2 * p].cur = pc->cpart[p].n ? &pc->cpart[p].v->lo : NULL;
+		g[2 * p + 1].cur = pc->part[p].n ? &pc->part[p].v->local : NULL;
+	}
+	for (size_t vp = 0; vp < j->nvp; vp++) {
+		g[vp].next = g[vp].old = before[vp];
+		g[vp].num = j->num + j->off[vp];
+	}
+	const uint16_t *tag = pc->tag;
+	for (size_t r = 0; r < pc->ntag; r++) {
+		unsigned vp = tag[r];
+		if (vp == FMT_PUPIL_NO_ID)
+			continue;
+		walk_group *w = &g[vp];
+		uint32_t local = *w->cur;
+		/* codes are 2 words, wide items sizeof(fmt_pupil_item) / 4 */
+		w->cur += vp & 1 ? sizeof(fmt_pupil_item) / 4 : sizeof(fmt_pupil_code) / 4;
+		if (local == w->next) {   /* the id's first row */
+			w->num[local] = pupil;
+			rows[r].pupil = pupil++;
+			w->next++;
+		} else if (local >= w->old) {
+			rows[r].pupil = w->num[local];
+		} else {   /* first seen in an earlier chunk: once that one is walked */
+			if (j->nlate == j->latecap &&
+			    jos_grow((void **)&j->late, &j->latecap, j->nlate + 1, sizeof *j->late))
+				return JOS_ENOMEM;
+			j->late[j->nlate++] = (uint64_t)(j->rowbase[c] + r) << 32 |
+					      (uint32_t)(j->off[vp] + local);
 		}
 	}
-	free(first);
+	return JOS_OK;
+}
+
+static void *walk_worker(void *arg)
+{
+	number_job *j = arg;
+	walk_group *g = malloc(j->nvp * sizeof *g);
+	if (!g) {
+		j->rc = JOS_ENOMEM;
+		return NULL;
+	}
+	for (size_t c = j->c0; c < j->nchunks && j->rc == JOS_OK; c += j->cstep)
+		j->rc = walk_chunk(j, c, g);
+	free(g);
 	return NULL;
 }
 
-/* Runs fn on every worker's range of partitions; the first error, if any. */
-static int run(number_job *jobs, int nt, void *(*fn)(void *))
+static void *late_worker(void *arg)
 {
-	jos_run_parallel(jobs, sizeof *jobs, nt, fn);
-	for (int t = 0; t < nt; t++)
+	number_job *j = arg;
+	for (size_t i = 0; i < j->nlate; i++)
+		j->rows[j->late[i] >> 32].pupil = j->num[(uint32_t)j->late[i]];
+	return NULL;
+}
+
+/* Runs fn on n workers; the first error, if any. */
+static int run(number_job *jobs, int n, void *(*fn)(void *))
+{
+	jos_run_parallel(jobs, sizeof *jobs, n, fn);
+	for (int t = 0; t < n; t++)
 		if (jobs[t].rc != JOS_OK)
 			return jobs[t].rc;
 	return JOS_OK;
@@ -456,42 +519,66 @@ int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowb
 		     size_t nrows, jos_enrolment *rows, uint32_t *npupils, int threads)
 {
 	number_job jobs[FMT_MAX_THREADS];
-	int rc = JOS_ENOMEM;
+	int rc = JOS_ENOMEM, nt = threads < 1 ? 1 : threads > FMT_MAX_THREADS ? FMT_MAX_THREADS : threads;
+	size_t *off = NULL;
+	uint32_t *nloc = NULL, *num = NULL, *cbase = NULL;
 	*npupils = 0;
+	memset(jobs, 0, sizeof jobs);
 	if (nchunks == 0 || nrows == 0) {
-		for (size_t c = 0; c < nchunks; c++)
-			fmt_pupil_chunk_free(&chunks[c]);
-		return JOS_OK;
-	}
-	size_t np = (size_t)1 << chunks[0].pbits, nw = nrows / 64 + 1;
-	int nt = threads < 1 ? 1 : threads > FMT_MAX_THREADS ? FMT_MAX_THREADS : threads;
-	if ((size_t)nt > np)
-		nt = (int)np;
-	/* a bitmap per worker (one shared would bounce its cache lines between cores) */
-	uint64_t *seen = calloc(nw * (size_t)nt, sizeof *seen);
-	uint32_t *before = malloc(nw * sizeof *before);
-	if (!seen || !before || nrows >= UINT32_MAX)
+		rc = JOS_OK;
 		goto done;
-	for (int t = 0; t < nt; t++)
-		jobs[t] = (number_job){ chunks, nchunks, rowbase, rows, seen + nw * (size_t)t, before,
-					np * (size_t)t / (size_t)nt, np * (size_t)(t + 1) / (size_t)nt,
-					JOS_OK };
-	if ((rc = run(jobs, nt, count_worker)) != JOS_OK)
-		goto done;
-	uint32_t total = 0;
-	for (size_t w = 0; w < nw; w++) {
-		for (int t = 1; t < nt; t++)
-			seen[w] |= seen[nw * (size_t)t + w];
-		before[w] = total;
-		total += (uint32_t)__builtin_popcountll(seen[w]);
 	}
+	size_t np = (size_t)1 << chunks[0].pbits, nvp = 2 * np, total = 0;
+	if (nrows >= UINT32_MAX)
+		goto done;
+	off = malloc(nvp * sizeof *off);
+	nloc = malloc((nchunks + 1) * nvp * sizeof *nloc);
+	cbase = malloc(nchunks * sizeof *cbase);
+	if (!off || !nloc || !cbase)
+		goto done;
+
+	int ct = (size_t)nt > np ? (int)np : nt, wt = (size_t)nt > nchunks ? (int)nchunks : nt;
 	for (int t = 0; t < nt; t++)
-		jobs[t].seen = seen;
-	if ((rc = run(jobs, nt, assign_worker)) == JOS_OK)
-		*npupils = total;
+		jobs[t] = (number_job){ .chunks = chunks, .nchunks = nchunks, .nvp = nvp,
+					.rowbase = rowbase, .rows = rows, .nloc = nloc,
+					.p0 = np * (size_t)t / (size_t)ct,
+					.p1 = np * (size_t)(t + 1) / (size_t)ct };
+	if ((rc = run(jobs, ct, count_worker)) != JOS_OK)
+		goto done;
+
+	/* each group's numbers in `num`; each chunk's first pupil */
+	for (size_t vp = 0; vp < nvp; vp++) {
+		off[vp] = total;
+		total += nloc[nchunks * nvp + vp];
+	}
+	for (size_t c = 0; c < nchunks; c++) {
+		size_t before = 0;
+		for (size_t vp = 0; vp < nvp; vp++)
+			before += nloc[c * nvp + vp];
+		cbase[c] = (uint32_t)before;
+	}
+	rc = JOS_ENOMEM;
+	if (!(num = jos_big_alloc((total ? total : 1) * sizeof *num)))
+		goto done;
+
+	for (int t = 0; t < wt; t++) {
+		jobs[t].num = num;
+		jobs[t].off = off;
+		jobs[t].cbase = cbase;
+		jobs[t].c0 = (size_t)t;
+		jobs[t].cstep = (size_t)wt;
+	}
+	if ((rc = run(jobs, wt, walk_worker)) != JOS_OK)
+		goto done;
+	run(jobs, wt, late_worker);
+	*npupils = (uint32_t)total;
 done:
-	free(seen);
-	free(before);
+	for (int t = 0; t < FMT_MAX_THREADS; t++)
+		free(jobs[t].late);
+	free(off);
+	free(nloc);
+	free(cbase);
+	free(num);
 	for (size_t c = 0; c < nchunks; c++)
 		fmt_pupil_chunk_free(&chunks[c]);
 	return rc;

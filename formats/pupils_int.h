@@ -2,17 +2,19 @@
  * pupils_int.h: pupil ids to dense pupil numbers, for the enrolment loader (issue 7).
  *
  * The ids of 2.5 M rows do not fit in any cache, so one hash table over all of them
- * waits for memory at every row. Instead each id becomes an exact key, appended with its
- * row to one of 2^pbits partitions chosen by the key's hash. Numbering then takes one
- * partition at a time with a table that stays in the cache, on several threads. Keys
- * are compared exactly, never by hash. There are two kinds of key, and an id has exactly
+ * waits for memory at every row. Instead each id becomes an exact key, appended to one
+ * of 2^pbits partitions chosen by the key's hash, and the row notes its partition (2
+ * bytes). Numbering takes one partition at a time with a table that stays in the cache,
+ * on several threads, and gives every key its partition's local number; then the rows
+ * are walked in order, each taking the next local number of its partition. Keys are
+ * compared exactly, never by hash. There are two kinds of key, and an id has exactly
  * one of them, so the two never need comparing with each other:
- *  - a code (12-byte items): ids of at most 9 ASCII bytes without NUL (the usual kind,
+ *  - a code (8-byte items): ids of at most 9 ASCII bytes without NUL (the usual kind,
  *    "p01fce552"), packed 7 bits a byte into 63 bits, the top bit set;
  *  - a wide key (24-byte items) for every other id: at most 15 bytes with their length,
  *    or (offset, chunk) of the bytes kept in a side buffer.
- * Less memory written per row is most of the cost: the items are written once to memory
- * that is in no cache, and read twice more.
+ * Memory written per row is most of the cost (the items go to memory that is in no
+ * cache), hence the small items, and no row index in them.
  *
  * Numbers are dense and in order of first appearance in the file, however the rows were
  * collected: in several chunks (one per reading thread), each with its own
@@ -25,11 +27,11 @@
 #include "engine/engine.h"
 
 #define FMT_PUPIL_LONG_MAX 0x7fffffffu   /* bytes of long ids per chunk */
+#define FMT_PUPIL_NO_ID 0xFFFFu          /* the tag of a row that has no id */
 
 /* A code's item: the code's low and high words (low: the local number after counting). */
 typedef struct {
 	uint32_t lo, hi;
-	uint32_t row;      /* row index inside the chunk */
 } fmt_pupil_code;
 
 typedef struct {
@@ -40,8 +42,8 @@ typedef struct {
 
 typedef struct {
 	uint64_t k0, k1;   /* the key: bytes and length, or (offset, LONG_TAG | chunk) */
-	uint32_t row;      /* row index inside the chunk */
-	uint32_t aux;      /* the hash's low bits while collecting; the local number after */
+	uint32_t hash;     /* the hash's low bits */
+	uint32_t local;    /* the local number, after counting */
 } fmt_pupil_item;
 
 typedef struct {
@@ -59,6 +61,8 @@ typedef struct {
 	fmt_pupil_code *cslab;   /* every code partition's first items: one allocation */
 	fmt_pupil_vec *part;     /* 2^pbits partitions of wide keys */
 	fmt_pupil_item *slab;    /* the same for wide keys, once there are many */
+	uint16_t *tag;           /* per row: 2 x partition (+ 1 for a wide key), or NO_ID */
+	size_t ntag, tagcap;
 	char *longs;             /* ids of more than 15 bytes: 4-byte length, then bytes */
 	size_t llen, lcap;
 } fmt_pupil_chunk;
@@ -68,7 +72,8 @@ unsigned fmt_pupil_bits(size_t expect_rows);
 /* expect_rows sizes the partitions up front (a hint). JOS_OK or JOS_ENOMEM. */
 int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, size_t expect_rows);
 void fmt_pupil_chunk_free(fmt_pupil_chunk *pc);
-/* The id of the chunk's row `row` (rows in increasing order). JOS_OK or JOS_ENOMEM. */
+/* The id of the chunk's row `row` (rows in increasing order; a row left out has no id and
+ * keeps its number). JOS_OK, JOS_ENOMEM, or JOS_EINVALID for a row out of order. */
 int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row);
 /* Numbers every id: rows[rowbase[k] + row].pupil for the rows of chunk k (nrows rows in
  * all), on up to `threads` threads; *npupils = the number of distinct ids. The chunks
