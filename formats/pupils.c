@@ -21,12 +21,12 @@
 #define CODE_FLAG 0x8000000000000000ULL  /* set in every code (so no code is 0) */
 #define PART_ROWS 4096                   /* rows per partition the bits aim at */
 #define PART_BITS_MAX 10
-#define PREFETCH_ITEMS 32                /* items ahead of a partition's end */
+#define COUNT_AHEAD 32                   /* codes ahead that counting fetches */
 #define WIDE_SLAB_AT 32                  /* wide keys per partition that make their slab */
 
 _Static_assert(sizeof(fmt_pupil_code) == 8, "8-byte codes");
 _Static_assert(sizeof(fmt_pupil_item) % 4 == 0, "items of whole words");
-_Static_assert(((size_t)2 << PART_BITS_MAX) <= FMT_PUPIL_NO_ID, "tags below NO_ID");
+_Static_assert(((size_t)2 << PART_BITS_MAX) <= FMT_PUPIL_PENDING, "tags below PENDING");
 
 static inline uint64_t mix64(uint64_t h)
 {
@@ -106,6 +106,9 @@ int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, si
 	pc->each = each;
 	/* one allocation, filled everywhere at once: huge pages fault in far less often */
 	pc->cslab = jos_big_alloc(each * np * sizeof *pc->cslab);
+	if (!(pc->pend = malloc(FMT_PUPIL_PEND * sizeof *pc->pend)) ||
+	    !(pc->pendp = malloc(FMT_PUPIL_PEND * sizeof *pc->pendp)))
+		return JOS_ENOMEM;
 	pc->tagcap = expect_rows + 16;
 	pc->tag = jos_big_alloc(pc->tagcap * sizeof *pc->tag);
 	if (!pc->cslab || !pc->tag)
@@ -130,6 +133,8 @@ void fmt_pupil_chunk_free(fmt_pupil_chunk *pc)
 	free(pc->slab);
 	free(pc->cslab);
 	free(pc->tag);
+	free(pc->pend);
+	free(pc->pendp);
 	free(pc->longs);
 	memset(pc, 0, sizeof *pc);
 }
@@ -257,26 +262,54 @@ static int add_wide(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 	return JOS_OK;
 }
 
+/* The pending codes to their partitions, in order, and their rows' tags. */
+static int flush(fmt_pupil_chunk *pc)
+{
+	unsigned shift = 64 - pc->pbits;
+	size_t r = pc->tdone, n = pc->npend;
+	uint16_t *pp = pc->pendp;
+	for (size_t i = 0; i < n; i++) {
+		pp[i] = (uint16_t)(pc->pbits ? code_hash(pc->pend[i]) >> shift : 0);
+		const fmt_pupil_cvec *a = &pc->cpart[pp[i]];
+		__builtin_prefetch(a->v + a->n, 1, 3);   /* the ends are in no cache */
+		while (pc->tag[r] != FMT_PUPIL_PENDING)
+			r++;
+		pc->tag[r++] = (uint16_t)(2 * pp[i]);
+	}
+	pc->tdone = r;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t code = pc->pend[i];
+		fmt_pupil_cvec *v = &pc->cpart[pp[i]];
+		if (v->n == v->cap &&
+		    grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK) {
+			memmove(pc->pend, pc->pend + i, (n - i) * sizeof *pc->pend);
+			pc->npend -= i;
+			return JOS_ENOMEM;
+		}
+		v->v[v->n++] = (fmt_pupil_code){ (uint32_t)code, (uint32_t)(code >> 32) };
+	}
+	pc->npend = 0;
+	return JOS_OK;
+}
+
 int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 {
-	if (row != pc->ntag || row >= pc->tagcap) {
+	if (row != pc->ntag || row >= pc->tagcap || !pc->pendp) {
 		int rc = tag_room(pc, row);
 		if (rc != JOS_OK)
 			return rc;
+		if (!pc->pend && !(pc->pend = malloc(FMT_PUPIL_PEND * sizeof *pc->pend)))
+			return JOS_ENOMEM;
+		if (!pc->pendp && !(pc->pendp = malloc(FMT_PUPIL_PEND * sizeof *pc->pendp)))
+			return JOS_ENOMEM;
 	}
 	uint64_t code = n <= 9 ? id_code(s, n) : 0;
 	if (!code)
 		return add_wide(pc, s, n, row);
-	uint64_t h = code_hash(code);
-	size_t p = pc->pbits ? h >> (64 - pc->pbits) : 0;
-	fmt_pupil_cvec *v = &pc->cpart[p];
-	if (v->n == v->cap && grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
+	if (pc->npend == FMT_PUPIL_PEND && flush(pc) != JOS_OK)
 		return JOS_ENOMEM;
-	/* the partition's lines ahead are in no cache: fetch them early (a prefetch past
-	 * the end is harmless) */
-	__builtin_prefetch(&v->v[v->n + PREFETCH_ITEMS], 1, 3);
-	v->v[v->n++] = (fmt_pupil_code){ (uint32_t)code, (uint32_t)(code >> 32) };
-	pc->tag[pc->ntag++] = (uint16_t)(2 * p);
+	pc->pend[pc->npend++] = code;
+	pc->tag[pc->ntag++] = FMT_PUPIL_PENDING;   /* its partition comes with the flush */
 	return JOS_OK;
 }
 
@@ -403,6 +436,7 @@ static int count_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
 		for (size_t i = 0; i < v->n; i++) {
 			fmt_pupil_code *it = &v->v[i];
 			uint64_t code = it->lo | (uint64_t)it->hi << 32;
+			__builtin_prefetch(it + COUNT_AHEAD, 1, 3);
 			for (size_t k = code_hash(code) & mask;; k = (k + 1) & mask) {
 				code_slot *q = &t[k];
 				if (q->stamp != stamp) {
@@ -464,6 +498,10 @@ static int walk_chunk(number_job *j, size_t c, walk_group *g)
 			continue;
 		walk_group *w = &g[vp];
 		uint32_t local = *w->cur;
+		/* a group's next keys and numbers are far away in time: fetch the next line
+		 * early (512 streams are too many for the hardware to follow) */
+		__builtin_prefetch(w->cur + 16 * (1 + (vp & 1)), 0, 3);
+		__builtin_prefetch(w->num + local + 16, 1, 3);
 		/* codes are 2 words, wide items sizeof(fmt_pupil_item) / 4 */
 		w->cur += vp & 1 ? sizeof(fmt_pupil_item) / 4 : sizeof(fmt_pupil_code) / 4;
 		if (local == w->next) {   /* the id's first row */
@@ -531,6 +569,9 @@ int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowb
 	size_t np = (size_t)1 << chunks[0].pbits, nvp = 2 * np, total = 0;
 	if (nrows >= UINT32_MAX)
 		goto done;
+	for (size_t c = 0; c < nchunks; c++)
+		if (flush(&chunks[c]) != JOS_OK)
+			goto done;
 	off = malloc(nvp * sizeof *off);
 	nloc = malloc((nchunks + 1) * nvp * sizeof *nloc);
 	cbase = malloc(nchunks * sizeof *cbase);

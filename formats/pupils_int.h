@@ -14,7 +14,9 @@
  *  - a wide key (24-byte items) for every other id: at most 15 bytes with their length,
  *    or (offset, chunk) of the bytes kept in a side buffer.
  * Memory written per row is most of the cost (the items go to memory that is in no
- * cache), hence the small items, and no row index in them.
+ * cache), hence the small items, and no row index in them; and the codes of a few
+ * thousand rows are appended together, so that the partitions' ends, evicted by the
+ * parser in between, are fetched in parallel rather than one at a time.
  *
  * Numbers are dense and in order of first appearance in the file, however the rows were
  * collected: in several chunks (one per reading thread), each with its own
@@ -28,6 +30,8 @@
 
 #define FMT_PUPIL_LONG_MAX 0x7fffffffu   /* bytes of long ids per chunk */
 #define FMT_PUPIL_NO_ID 0xFFFFu          /* the tag of a row that has no id */
+#define FMT_PUPIL_PENDING 0xFFFEu        /* the tag of a row whose code is pending */
+#define FMT_PUPIL_PEND 2048              /* codes collected before they go to partitions */
 
 /* A code's item: the code's low and high words (low: the local number after counting). */
 typedef struct {
@@ -61,7 +65,11 @@ typedef struct {
 	fmt_pupil_code *cslab;   /* every code partition's first items: one allocation */
 	fmt_pupil_vec *part;     /* 2^pbits partitions of wide keys */
 	fmt_pupil_item *slab;    /* the same for wide keys, once there are many */
-	uint16_t *tag;           /* per row: 2 x partition (+ 1 for a wide key), or NO_ID */
+	uint64_t *pend;          /* codes not yet in their partitions (FMT_PUPIL_PEND at most) */
+	uint16_t *pendp;         /* their partitions, while they go */
+	size_t npend;
+	size_t tdone;            /* rows before have their final tag */
+	uint16_t *tag;           /* per row: 2 x partition (+ 1 for a wide key), NO_ID or PENDING */
 	size_t ntag, tagcap;
 	char *longs;             /* ids of more than 15 bytes: 4-byte length, then bytes */
 	size_t llen, lcap;
