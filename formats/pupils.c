@@ -257,7 +257,7 @@ static int add_wide(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 	fmt_pupil_vec *v = &pc->part[p];
 	if (v->n == v->cap && grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
 		return JOS_ENOMEM;
-	v->v[v->n++] = (fmt_pupil_item){ k0, k1, (uint32_t)h, 0 };
+	v->v[v->n++] = (fmt_pupil_item){ (uint32_t)h, 0, k0, k1 };
 	pc->tag[pc->ntag++] = (uint16_t)(2 * p + 1);
 	return JOS_OK;
 }
@@ -314,28 +314,33 @@ int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 }
 
 /* ---- numbering ----------------------------------------------------------------------
- * The partitions of the two kinds make 2 x 2^pbits groups ("vp" = the tag). Counting
- * (on every core, a range of partitions each) numbers each group's keys locally, in
- * the order of the chunks and within a chunk of the rows, over each key's low word:
- * first[k][vp] = the group's local numbers given before chunk k. Then each chunk is
- * walked in row order (a chunk per thread): its local numbers from first[k][vp] on are
- * new there, and the first row of each takes the chunk's next pupil number (the chunk
- * starts after the pupils new in the chunks before); a row whose local number is older
- * is noted and set once every chunk is done. A pupil's number is kept per (group, local
- * number) in one array, `num`, at off[vp] + local. */
+ * The partitions of the two kinds make 2 x 2^pbits groups ("vp" = the tag); a group's
+ * items are those of chunk 0, then chunk 1, ...; an item's place in that order is its
+ * group index. Counting (on every core, a range of partitions each) writes in each
+ * item's lo the group index of its key's first item, and counts each group's keys new
+ * before each chunk (nnew). Then each chunk is walked in row order (a chunk per thread):
+ * a row takes the next item of its group; a first item gives the chunk's next pupil
+ * number (the chunk starts after the pupils new in the chunks before) and keeps it in
+ * its hi; a later item of the chunk reads its first item's hi; an item whose first item
+ * is in an earlier chunk is noted and set once every chunk is done. */
+
+typedef struct {
+	uint32_t row;          /* in all rows */
+	uint32_t vp;
+	uint32_t first;        /* group index of the first item */
+} late_row;
 
 typedef struct {
 	fmt_pupil_chunk *chunks;
 	size_t nchunks, nvp;
 	const size_t *rowbase;
 	jos_enrolment *rows;
-	uint32_t *nloc;        /* per chunk and group: local numbers given before the chunk */
-	uint32_t *num;         /* pupil numbers, at off[vp] + local */
-	const size_t *off;     /* per group */
+	uint32_t *nnew;        /* per chunk (and one more) and group: keys new before the chunk */
+	uint32_t *gstart;      /* per chunk (and one more) and group: its items before the chunk */
 	const uint32_t *cbase; /* per chunk: pupils new in the chunks before */
 	size_t p0, p1;         /* counting: this worker's partitions */
 	size_t c0, cstep;      /* walking: chunks c0, c0 + cstep, ... */
-	uint64_t *late;        /* walking: (row in all << 32 | index into num) of older ids */
+	late_row *late;        /* walking: rows whose first item is in an earlier chunk */
 	size_t nlate, latecap;
 	int rc;
 } number_job;
@@ -356,7 +361,7 @@ static bool same_id(const fmt_pupil_chunk *chunks, const fmt_pupil_item *a, cons
 	return na == nb && memcmp(sa, sb, na) == 0;
 }
 
-/* Local numbers of the wide keys of partition p. */
+/* First items of the wide keys of partition p. */
 static int count_wide(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *tabcap)
 {
 	size_t n = 0, size = 16, vp = 2 * p + 1;
@@ -364,7 +369,7 @@ static int count_wide(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *ta
 		n += j->chunks[c].part[p].n;
 	if (!n) {
 		for (size_t c = 0; c <= j->nchunks; c++)
-			j->nloc[c * j->nvp + vp] = 0;
+			j->nnew[c * j->nvp + vp] = 0;
 		return JOS_OK;
 	}
 	while (size < 2 * n)
@@ -378,40 +383,41 @@ static int count_wide(number_job *j, size_t p, fmt_pupil_item ***tab, size_t *ta
 	}
 	fmt_pupil_item **t = *tab;
 	size_t mask = size - 1;
-	uint32_t local = 0;
+	uint32_t g = 0, keys = 0;
 	memset(t, 0, size * sizeof *t);
 	for (size_t c = 0; c < j->nchunks; c++) {
 		fmt_pupil_vec *v = &j->chunks[c].part[p];
-		j->nloc[c * j->nvp + vp] = local;
-		for (size_t i = 0; i < v->n; i++) {
+		j->nnew[c * j->nvp + vp] = keys;
+		for (size_t i = 0; i < v->n; i++, g++) {
 			fmt_pupil_item *it = &v->v[i];
-			for (size_t k = it->hash & mask;; k = (k + 1) & mask) {
+			for (size_t k = it->lo & mask;; k = (k + 1) & mask) {
 				fmt_pupil_item *q = t[k];
 				if (!q) {
 					t[k] = it;
-					it->local = local++;
+					it->lo = g;
+					keys++;
 					break;
 				}
 				if (same_id(j->chunks, q, it)) {
-					it->local = q->local;
+					it->lo = q->lo;
 					break;
 				}
 			}
 		}
 	}
-	j->nloc[j->nchunks * j->nvp + vp] = local;
+	j->nnew[j->nchunks * j->nvp + vp] = keys;
 	return JOS_OK;
 }
 
 /* A code's slot in a counting table: empty unless stamp is the partition's. */
 typedef struct {
 	uint64_t code;
-	uint32_t local;
+	uint32_t first;
 	uint32_t stamp;
 } code_slot;
 
-/* Local numbers of the codes of partition p, over their low words. The table is the
- * worker's, reused: slots of an earlier partition have another stamp. */
+/* First items of the codes of partition p. The table is the worker's, reused: slots of
+ * an earlier partition have another stamp. */
 static int count_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
 {
 	size_t n = 0, size = 16, vp = 2 * p;
@@ -429,29 +435,30 @@ static int count_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
 	}
 	code_slot *t = *tab;
 	size_t mask = size - 1;
-	uint32_t local = 0;
+	uint32_t g = 0, keys = 0;
 	for (size_t c = 0; c < j->nchunks; c++) {
 		const fmt_pupil_cvec *v = &j->chunks[c].cpart[p];
-		j->nloc[c * j->nvp + vp] = local;
-		for (size_t i = 0; i < v->n; i++) {
+		j->nnew[c * j->nvp + vp] = keys;
+		for (size_t i = 0; i < v->n; i++, g++) {
 			fmt_pupil_code *it = &v->v[i];
 			uint64_t code = it->lo | (uint64_t)it->hi << 32;
 			__builtin_prefetch(it + COUNT_AHEAD, 1, 3);
 			for (size_t k = code_hash(code) & mask;; k = (k + 1) & mask) {
 				code_slot *q = &t[k];
 				if (q->stamp != stamp) {
-					*q = (code_slot){ code, local, stamp };
-					it->lo = local++;
+					*q = (code_slot){ code, g, stamp };
+					it->lo = g;
+					keys++;
 					break;
 				}
 				if (q->code == code) {
-					it->lo = q->local;
+					it->lo = q->first;
 					break;
 				}
 			}
 		}
 	}
-	j->nloc[j->nchunks * j->nvp + vp] = local;
+	j->nnew[j->nchunks * j->nvp + vp] = keys;
 	return JOS_OK;
 }
 
@@ -469,54 +476,59 @@ static void *count_worker(void *arg)
 	return NULL;
 }
 
+/* Items of every kind as words: lo is word 0, hi word 1; an item is 2 words (a code)
+ * or 6 (a wide key). */
+#define WORDS(vp) ((vp) & 1 ? sizeof(fmt_pupil_item) / 4 : sizeof(fmt_pupil_code) / 4)
+_Static_assert(offsetof(fmt_pupil_item, lo) == 0 && offsetof(fmt_pupil_item, hi) == 4 &&
+	       offsetof(fmt_pupil_code, lo) == 0 && offsetof(fmt_pupil_code, hi) == 4,
+	       "lo and hi first in both kinds of item");
+
+static uint32_t *group_items(const fmt_pupil_chunk *pc, size_t vp)
+{
+	return vp & 1 ? &pc->part[vp / 2].v->lo : &pc->cpart[vp / 2].v->lo;
+}
+
 /* A group's state while its chunk is walked. */
 typedef struct {
-	const uint32_t *cur;   /* the next key's local number */
-	uint32_t next;         /* the next new local number */
-	uint32_t old;          /* local numbers below are from earlier chunks */
-	uint32_t *num;         /* the group's pupil numbers */
+	uint32_t *items;       /* the chunk's items of the group, as words */
+	uint32_t g;            /* the group index of the next item */
+	uint32_t g0;           /* of the chunk's first item */
 } walk_group;
 
-static int walk_chunk(number_job *j, size_t c, walk_group *g)
+static int walk_chunk(number_job *j, size_t c, walk_group *wg)
 {
 	const fmt_pupil_chunk *pc = &j->chunks[c];
-	const uint32_t *before = j->nloc + c * j->nvp;
+	const uint32_t *g0 = j->gstart + c * j->nvp;
 	uint32_t pupil = j->cbase[c];
 	jos_enrolment *rows = j->rows + j->rowbase[c];
-	for (size_t p = 0; p < j->nvp / 2; p++) {
-		g[2 * p].cur = pc->cpart[p].n ? &pc->cpart[p].v->lo : NULL;
-		g[2 * p + 1].cur = pc->part[p].n ? &pc->part[p].v->local : NULL;
-	}
 	for (size_t vp = 0; vp < j->nvp; vp++) {
-		g[vp].next = g[vp].old = before[vp];
-		g[vp].num = j->num + j->off[vp];
+		bool some = g0[vp + j->nvp] > g0[vp];
+		wg[vp] = (walk_group){ some ? group_items(pc, vp) : NULL, g0[vp], g0[vp] };
 	}
 	const uint16_t *tag = pc->tag;
 	for (size_t r = 0; r < pc->ntag; r++) {
 		unsigned vp = tag[r];
 		if (vp == FMT_PUPIL_NO_ID)
 			continue;
-		walk_group *w = &g[vp];
-		uint32_t local = *w->cur;
-		/* a group's next keys and numbers are far away in time: fetch the next line
-		 * early (512 streams are too many for the hardware to follow) */
-		__builtin_prefetch(w->cur + 16 * (1 + (vp & 1)), 0, 3);
-		__builtin_prefetch(w->num + local + 16, 1, 3);
-		/* codes are 2 words, wide items sizeof(fmt_pupil_item) / 4 */
-		w->cur += vp & 1 ? sizeof(fmt_pupil_item) / 4 : sizeof(fmt_pupil_code) / 4;
-		if (local == w->next) {   /* the id's first row */
-			w->num[local] = pupil;
+		walk_group *w = &wg[vp];
+		size_t words = WORDS(vp);
+		uint32_t *it = w->items + (size_t)(w->g - w->g0) * words;
+		uint32_t first = it[0];
+		/* a group's next items are far away in time: fetch them early (512 streams
+		 * are too many for the hardware to follow) */
+		__builtin_prefetch(it + 16 * words, 1, 3);
+		if (first == w->g) {   /* the key's first row */
+			it[1] = pupil;
 			rows[r].pupil = pupil++;
-			w->next++;
-		} else if (local >= w->old) {
-			rows[r].pupil = w->num[local];
+		} else if (first >= w->g0) {
+			rows[r].pupil = w->items[(size_t)(first - w->g0) * words + 1];
 		} else {   /* first seen in an earlier chunk: once that one is walked */
 			if (j->nlate == j->latecap &&
 			    jos_grow((void **)&j->late, &j->latecap, j->nlate + 1, sizeof *j->late))
 				return JOS_ENOMEM;
-			j->late[j->nlate++] = (uint64_t)(j->rowbase[c] + r) << 32 |
-					      (uint32_t)(j->off[vp] + local);
+			j->late[j->nlate++] = (late_row){ (uint32_t)(j->rowbase[c] + r), vp, first };
 		}
+		w->g++;
 	}
 	return JOS_OK;
 }
@@ -538,8 +550,15 @@ static void *walk_worker(void *arg)
 static void *late_worker(void *arg)
 {
 	number_job *j = arg;
-	for (size_t i = 0; i < j->nlate; i++)
-		j->rows[j->late[i] >> 32].pupil = j->num[(uint32_t)j->late[i]];
+	for (size_t i = 0; i < j->nlate; i++) {
+		const late_row *l = &j->late[i];
+		size_t c = 0;
+		while (j->gstart[(c + 1) * j->nvp + l->vp] <= l->first)
+			c++;
+		const uint32_t *items = group_items(&j->chunks[c], l->vp);
+		uint32_t k = l->first - j->gstart[c * j->nvp + l->vp];
+		j->rows[l->row].pupil = items[(size_t)k * WORDS(l->vp) + 1];
+	}
 	return NULL;
 }
 
@@ -558,56 +577,54 @@ int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowb
 {
 	number_job jobs[FMT_MAX_THREADS];
 	int rc = JOS_ENOMEM, nt = threads < 1 ? 1 : threads > FMT_MAX_THREADS ? FMT_MAX_THREADS : threads;
-	size_t *off = NULL;
-	uint32_t *nloc = NULL, *num = NULL, *cbase = NULL;
+	uint32_t *nnew = NULL, *gstart = NULL, *cbase = NULL;
 	*npupils = 0;
 	memset(jobs, 0, sizeof jobs);
 	if (nchunks == 0 || nrows == 0) {
 		rc = JOS_OK;
 		goto done;
 	}
-	size_t np = (size_t)1 << chunks[0].pbits, nvp = 2 * np, total = 0;
+	size_t np = (size_t)1 << chunks[0].pbits, nvp = 2 * np;
 	if (nrows >= UINT32_MAX)
 		goto done;
 	for (size_t c = 0; c < nchunks; c++)
 		if (flush(&chunks[c]) != JOS_OK)
 			goto done;
-	off = malloc(nvp * sizeof *off);
-	nloc = malloc((nchunks + 1) * nvp * sizeof *nloc);
+	nnew = malloc((nchunks + 1) * nvp * sizeof *nnew);
+	gstart = malloc((nchunks + 1) * nvp * sizeof *gstart);
 	cbase = malloc(nchunks * sizeof *cbase);
-	if (!off || !nloc || !cbase)
+	if (!nnew || !gstart || !cbase)
 		goto done;
+	for (size_t vp = 0; vp < nvp; vp++) {
+		size_t g = 0;
+		for (size_t c = 0; c < nchunks; c++) {
+			gstart[c * nvp + vp] = (uint32_t)g;
+			g += vp & 1 ? chunks[c].part[vp / 2].n : chunks[c].cpart[vp / 2].n;
+		}
+		gstart[nchunks * nvp + vp] = (uint32_t)g;
+	}
 
 	int ct = (size_t)nt > np ? (int)np : nt, wt = (size_t)nt > nchunks ? (int)nchunks : nt;
 	for (int t = 0; t < nt; t++)
 		jobs[t] = (number_job){ .chunks = chunks, .nchunks = nchunks, .nvp = nvp,
-					.rowbase = rowbase, .rows = rows, .nloc = nloc,
+					.rowbase = rowbase, .rows = rows, .nnew = nnew,
+					.gstart = gstart, .cbase = cbase,
 					.p0 = np * (size_t)t / (size_t)ct,
-					.p1 = np * (size_t)(t + 1) / (size_t)ct };
+					.p1 = np * (size_t)(t + 1) / (size_t)ct,
+					.c0 = (size_t)t, .cstep = (size_t)wt };
 	if ((rc = run(jobs, ct, count_worker)) != JOS_OK)
 		goto done;
 
-	/* each group's numbers in `num`; each chunk's first pupil */
-	for (size_t vp = 0; vp < nvp; vp++) {
-		off[vp] = total;
-		total += nloc[nchunks * nvp + vp];
-	}
-	for (size_t c = 0; c < nchunks; c++) {
+	/* each chunk's first pupil: the keys new in the chunks before */
+	size_t total = 0;
+	for (size_t c = 0; c <= nchunks; c++) {
 		size_t before = 0;
 		for (size_t vp = 0; vp < nvp; vp++)
-			before += nloc[c * nvp + vp];
-		cbase[c] = (uint32_t)before;
-	}
-	rc = JOS_ENOMEM;
-	if (!(num = jos_big_alloc((total ? total : 1) * sizeof *num)))
-		goto done;
-
-	for (int t = 0; t < wt; t++) {
-		jobs[t].num = num;
-		jobs[t].off = off;
-		jobs[t].cbase = cbase;
-		jobs[t].c0 = (size_t)t;
-		jobs[t].cstep = (size_t)wt;
+			before += nnew[c * nvp + vp];
+		if (c < nchunks)
+			cbase[c] = (uint32_t)before;
+		else
+			total = before;
 	}
 	if ((rc = run(jobs, wt, walk_worker)) != JOS_OK)
 		goto done;
@@ -616,10 +633,9 @@ int fmt_pupil_number(fmt_pupil_chunk *chunks, size_t nchunks, const size_t *rowb
 done:
 	for (int t = 0; t < FMT_MAX_THREADS; t++)
 		free(jobs[t].late);
-	free(off);
-	free(nloc);
+	free(nnew);
+	free(gstart);
 	free(cbase);
-	free(num);
 	for (size_t c = 0; c < nchunks; c++)
 		fmt_pupil_chunk_free(&chunks[c]);
 	return rc;

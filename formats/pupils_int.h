@@ -5,8 +5,8 @@
  * waits for memory at every row. Instead each id becomes an exact key, appended to one
  * of 2^pbits partitions chosen by the key's hash, and the row notes its partition (2
  * bytes). Numbering takes one partition at a time with a table that stays in the cache,
- * on several threads, and gives every key its partition's local number; then the rows
- * are walked in order, each taking the next local number of its partition. Keys are
+ * on several threads, and gives every key the place of its first item; then the rows
+ * are walked in order, each taking the next item of its partition. Keys are
  * compared exactly, never by hash. There are two kinds of key, and an id has exactly
  * one of them, so the two never need comparing with each other:
  *  - a code (8-byte items): ids of at most 9 ASCII bytes without NUL (the usual kind,
@@ -33,7 +33,8 @@
 #define FMT_PUPIL_PENDING 0xFFFEu        /* the tag of a row whose code is pending */
 #define FMT_PUPIL_PEND 2048              /* codes collected before they go to partitions */
 
-/* A code's item: the code's low and high words (low: the local number after counting). */
+/* A code's item: the code's low and high words. Numbering puts over them the group
+ * index of the key's first item (lo), then, in that first item, the pupil number (hi). */
 typedef struct {
 	uint32_t lo, hi;
 } fmt_pupil_code;
@@ -44,10 +45,10 @@ typedef struct {
 	bool own;
 } fmt_pupil_cvec;
 
+/* A wide key's item; lo and hi as in a code's (lo holds the hash's low bits before). */
 typedef struct {
+	uint32_t lo, hi;
 	uint64_t k0, k1;   /* the key: bytes and length, or (offset, LONG_TAG | chunk) */
-	uint32_t hash;     /* the hash's low bits */
-	uint32_t local;    /* the local number, after counting */
 } fmt_pupil_item;
 
 typedef struct {
