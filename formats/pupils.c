@@ -22,6 +22,7 @@
 #define PART_ROWS 4096                   /* rows per partition the bits aim at */
 #define PART_BITS_MAX 10
 #define COUNT_AHEAD 32                   /* codes ahead that counting fetches */
+#define PROBE_AHEAD 8                    /* codes ahead whose table slots counting fetches */
 #define WIDE_SLAB_AT 32                  /* wide keys per partition that make their slab */
 
 _Static_assert(sizeof(fmt_pupil_code) == 8, "8-byte codes");
@@ -438,12 +439,23 @@ static int count_codes(number_job *j, size_t p, code_slot **tab, size_t *tabcap)
 	uint32_t g = 0, keys = 0;
 	for (size_t c = 0; c < j->nchunks; c++) {
 		const fmt_pupil_cvec *v = &j->chunks[c].cpart[p];
+		uint64_t ahead[PROBE_AHEAD];   /* hashes of the next items, their slots fetched */
 		j->nnew[c * j->nvp + vp] = keys;
+		for (size_t i = 0; i < PROBE_AHEAD && i < v->n; i++) {
+			ahead[i] = code_hash(v->v[i].lo | (uint64_t)v->v[i].hi << 32);
+			__builtin_prefetch(&t[ahead[i] & mask], 1, 3);
+		}
 		for (size_t i = 0; i < v->n; i++, g++) {
 			fmt_pupil_code *it = &v->v[i];
-			uint64_t code = it->lo | (uint64_t)it->hi << 32;
+			uint64_t code = it->lo | (uint64_t)it->hi << 32, h = ahead[i % PROBE_AHEAD];
 			__builtin_prefetch(it + COUNT_AHEAD, 1, 3);
-			for (size_t k = code_hash(code) & mask;; k = (k + 1) & mask) {
+			if (i + PROBE_AHEAD < v->n) {
+				const fmt_pupil_code *a = it + PROBE_AHEAD;
+				uint64_t ha = code_hash(a->lo | (uint64_t)a->hi << 32);
+				ahead[i % PROBE_AHEAD] = ha;
+				__builtin_prefetch(&t[ha & mask], 1, 3);
+			}
+			for (size_t k = h & mask;; k = (k + 1) & mask) {
 				code_slot *q = &t[k];
 				if (q->stamp != stamp) {
 					*q = (code_slot){ code, g, stamp };

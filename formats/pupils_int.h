@@ -31,7 +31,7 @@
 #define FMT_PUPIL_LONG_MAX 0x7fffffffu   /* bytes of long ids per chunk */
 #define FMT_PUPIL_NO_ID 0xFFFFu          /* the tag of a row that has no id */
 #define FMT_PUPIL_PENDING 0xFFFEu        /* the tag of a row whose code is pending */
-#define FMT_PUPIL_PEND 2048              /* codes collected before they go to partitions */
+#define FMT_PUPIL_PEND 8192              /* codes collected before they go to partitions */
 
 /* A code's item: the code's low and high words. Numbering puts over them the group
  * index of the key's first item (lo), then, in that first item, the pupil number (hi). */
