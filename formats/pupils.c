@@ -25,6 +25,8 @@
 #define PROBE_AHEAD 8                    /* codes ahead whose table slots counting fetches */
 #define WIDE_SLAB_AT 32                  /* wide keys per partition that make their slab */
 
+uint64_t fmt_pupil_hash_keep = ~0ULL;
+
 _Static_assert(sizeof(fmt_pupil_code) == 8, "8-byte codes");
 _Static_assert(sizeof(fmt_pupil_item) % 4 == 0, "items of whole words");
 _Static_assert(((size_t)2 << PART_BITS_MAX) <= FMT_PUPIL_PENDING, "tags below PENDING");
@@ -210,7 +212,7 @@ static inline uint64_t id_code(const char *s, size_t n)
 
 static inline uint64_t code_hash(uint64_t code)
 {
-	return mix64(code);
+	return mix64(code) & fmt_pupil_hash_keep;
 }
 
 /* Room for tag[row]; rows skipped before it have no id. */
@@ -241,7 +243,7 @@ static int add_wide(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 			k1 = 0;
 		}
 		k1 |= (uint64_t)n << 56;
-		h = mix64(k0 ^ mix64(k1 ^ 0x9E3779B97F4A7C15ULL));
+		h = mix64(k0 ^ mix64(k1 ^ 0x9E3779B97F4A7C15ULL)) & fmt_pupil_hash_keep;
 	} else {
 		uint32_t len = (uint32_t)n;
 		if (n > FMT_PUPIL_LONG_MAX || pc->llen + 4 + n > FMT_PUPIL_LONG_MAX ||
@@ -252,7 +254,7 @@ static int add_wide(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row)
 		memcpy(pc->longs + pc->llen, &len, 4);
 		memcpy(pc->longs + pc->llen + 4, s, n);
 		pc->llen += 4 + n;
-		h = hash_bytes(s, n);
+		h = hash_bytes(s, n) & fmt_pupil_hash_keep;
 	}
 	size_t p = pc->pbits ? h >> (64 - pc->pbits) : 0;
 	fmt_pupil_vec *v = &pc->part[p];

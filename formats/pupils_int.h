@@ -76,6 +76,10 @@ typedef struct {
 	size_t llen, lcap;
 } fmt_pupil_chunk;
 
+/* Tests: every hash is ANDed with this (all ones normally): fewer bits make ids share
+ * partitions and table slots, which must change no number. */
+extern uint64_t fmt_pupil_hash_keep;
+
 /* The partition bits for about `expect_rows` rows (0 for small files). */
 unsigned fmt_pupil_bits(size_t expect_rows);
 /* expect_rows sizes the partitions up front (a hint). JOS_OK or JOS_ENOMEM. */
