@@ -112,7 +112,7 @@ int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, si
 	if (!(pc->pend = malloc(FMT_PUPIL_PEND * sizeof *pc->pend)) ||
 	    !(pc->pendp = malloc(FMT_PUPIL_PEND * sizeof *pc->pendp)))
 		return JOS_ENOMEM;
-	pc->tagcap = expect_rows + 16;
+	pc->tagcap = expect_rows + expect_rows / 8 + 16;   /* a hint: room to spare */
 	pc->tag = jos_big_alloc(pc->tagcap * sizeof *pc->tag);
 	if (!pc->cslab || !pc->tag)
 		return JOS_ENOMEM;
