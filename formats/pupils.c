@@ -1,13 +1,14 @@
 /*
  * pupils.c: pupil ids to dense pupil numbers by hash partitions (see pupils_int.h).
  *
- * Collecting costs a hash, an append to the id's partition and a 2-byte tag per row.
+ * Collecting costs an exact key and a 2-byte tag per row; the codes of FMT_PUPIL_PEND
+ * rows at a time are then appended to their partitions in one go (flush).
  * Numbering takes each partition (a few thousand ids at national size) with an
  * open-addressing table that fits in the cache, so the probes do not wait for memory,
- * and writes each key's local number over the key. Then the rows of each chunk are
- * walked in order on their own thread: a row takes its partition's next local number;
- * the first row of a local number gives it the chunk's next pupil number. Ids first
- * seen in an earlier chunk are set once every chunk is walked.
+ * and writes over each key the place of its first item. Then the rows of each chunk are
+ * walked in order on their own thread: a row takes its partition's next item; a first
+ * item gives its row the chunk's next pupil number and keeps it for the later ones. Rows
+ * whose first item is in an earlier chunk are set once every chunk is walked.
  */
 #include "formats/pupils_int.h"
 
@@ -284,11 +285,8 @@ static int flush(fmt_pupil_chunk *pc)
 		uint64_t code = pc->pend[i];
 		fmt_pupil_cvec *v = &pc->cpart[pp[i]];
 		if (v->n == v->cap &&
-		    grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK) {
-			memmove(pc->pend, pc->pend + i, (n - i) * sizeof *pc->pend);
-			pc->npend -= i;
-			return JOS_ENOMEM;
-		}
+		    grow((void **)&v->v, v->n, &v->cap, &v->own, sizeof *v->v) != JOS_OK)
+			return JOS_ENOMEM;   /* the chunk is of no more use (only to free) */
 		v->v[v->n++] = (fmt_pupil_code){ (uint32_t)code, (uint32_t)(code >> 32) };
 	}
 	pc->npend = 0;
