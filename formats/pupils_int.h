@@ -86,7 +86,8 @@ unsigned fmt_pupil_bits(size_t expect_rows);
 int fmt_pupil_chunk_init(fmt_pupil_chunk *pc, unsigned pbits, uint16_t index, size_t expect_rows);
 void fmt_pupil_chunk_free(fmt_pupil_chunk *pc);
 /* The id of the chunk's row `row` (rows in increasing order; a row left out has no id and
- * keeps its number). JOS_OK, JOS_ENOMEM, or JOS_EINVALID for a row out of order. */
+ * keeps its number). JOS_OK, JOS_EINVALID for a row out of order, or JOS_ENOMEM (then
+ * the chunk is only good for fmt_pupil_chunk_free). */
 int fmt_pupil_add(fmt_pupil_chunk *pc, const char *s, size_t n, uint32_t row);
 /* Numbers every id: rows[rowbase[k] + row].pupil for the rows of chunk k (nrows rows in
  * all), on up to `threads` threads; *npupils = the number of distinct ids. The chunks
