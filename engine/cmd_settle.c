@@ -90,6 +90,7 @@ typedef struct {
 	fmt_stmt_signer *ss;
 	fmt_signer *signer;
 	fmt_outdir *od;
+	fmt_line_tags *tags; /* the schools' Line start tags, on the fast path */
 	size_t *rows;        /* settlement rows with a statement, in order */
 	size_t n;
 	size_t next;         /* the next statement a thread takes */
@@ -102,7 +103,7 @@ typedef struct {
 static int make_statement(fmt_stmt_buf *b, const stmt_pool *p, size_t i, jos_err *err)
 {
 	fmt_stmt st;
-	int rc = fmt_stmt_build(&st, p->ds, p->s, &p->s->rows[p->rows[i]], err);
+	int rc = fmt_stmt_build_tagged(&st, p->ds, p->s, &p->s->rows[p->rows[i]], p->tags, err);
 	if (rc == JOS_OK)
 		rc = fmt_stmt_sign_buf(b, p->ss, &st, err);
 	/* The tree path (libxml2 + xmlsec) can lose data under memory pressure without
@@ -163,6 +164,8 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 	p.od = od;
 	if ((rc = fmt_stmt_signer_open(&p.ss, signer, err)) != JOS_OK)
 		return rc;
+	if (fmt_stmt_signer_fast(p.ss) && (rc = fmt_line_tags_make(&p.tags, ds, err)) != JOS_OK)
+		goto done;
 	p.rows = malloc((s->nrows ? s->nrows : 1) * sizeof *p.rows);
 	if (!p.rows) {
 		rc = jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
@@ -189,6 +192,7 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 	}
 done:
 	free(p.rows);
+	fmt_line_tags_free(p.tags);
 	fmt_stmt_signer_free(p.ss);
 	return rc;
 }

@@ -121,6 +121,11 @@ typedef struct {
 	int64_t pupils;
 	char pupil_years[32];      /* 4 decimals, as printed */
 	jos_cents school_net_cost, gross, amount;
+	/* Optional (fmt_stmt_build_tagged): the Line start tag of this school as the fast
+	 * signer writes it, tag_s bytes serialised then tag_c bytes canonical, at tag. NULL:
+	 * written from school, name and type. Borrowed from a fmt_line_tags. */
+	const char *tag;
+	uint32_t tag_s, tag_c;
 } fmt_stmt_line;
 
 typedef struct {
@@ -148,6 +153,17 @@ void fmt_stmt_free(fmt_stmt *st);     /* frees members */
 /* The statement of settlement row r (r->statement must be true). */
 int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
 		   const eng_row *r, jos_err *err);
+/* Every school's Line start tag escaped once for all statements (formats/sign_fast.c,
+ * by the writer that writes it from the strings; a school with a text XML cannot hold
+ * gets none). fmt_stmt_build_tagged is fmt_stmt_build with these tags in the lines
+ * (tags NULL: none); the tags must outlive the statement. */
+typedef struct fmt_line_tags fmt_line_tags;
+int fmt_line_tags_make(fmt_line_tags **out, const jos_dataset *ds, jos_err *err);
+bool fmt_line_tag(const fmt_line_tags *t, size_t school, const char **tag, uint32_t *tag_s,
+		  uint32_t *tag_c);
+void fmt_line_tags_free(fmt_line_tags *t);
+int fmt_stmt_build_tagged(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
+			  const eng_row *r, const fmt_line_tags *tags, jos_err *err);
 /* Unsigned XML (namespace urn:jos-settle:statement:1), ready for fmt_sign. The caller
  * frees with xmlFreeDoc; declared as void* to keep libxml2 out of this header. */
 int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);

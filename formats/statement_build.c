@@ -32,6 +32,12 @@ static char *put_str(char **p, const char *s)
 int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
 		   const eng_row *r, jos_err *err)
 {
+	return fmt_stmt_build_tagged(out, ds, s, r, NULL, err);
+}
+
+int fmt_stmt_build_tagged(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
+			  const eng_row *r, const fmt_line_tags *tags, jos_err *err)
+{
 	eng_line *lines = NULL;
 	size_t n = 0;
 	bool oom = false;
@@ -100,6 +106,8 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 		l->school = put_str(&sp, sc->id);
 		l->name = put_str(&sp, sc->name);
 		l->type = put_str(&sp, sc->type);
+		if (tags)
+			fmt_line_tag(tags, lines[i].school, &l->tag, &l->tag_s, &l->tag_c);
 		l->pupils = lines[i].pupils;
 		char py[JOS_FMT_BUF];
 		jos_ratio_format(py, lines[i].pupil_days, D, 4);
