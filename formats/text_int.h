@@ -77,4 +77,30 @@ static inline size_t fmt_cents_text(char *p, int64_t c)
 	return n;
 }
 
+/* num / den rounded half-up to 4 decimals, as jos_ratio_format(p, num, den, 4) writes
+ * it, at p (no NUL) for 0 <= num < 2^44 and 0 < den < 2^32 (pupil-years: pupil-days over
+ * the period's days); returns the length, or 0 outside that range (use jos_ratio_format). */
+static inline size_t fmt_ratio4_text(char *p, int64_t num, int64_t den)
+{
+	if (num < 0 || den <= 0 || num >= (int64_t)1 << 44 || den >= (int64_t)1 << 32)
+		return 0;
+	uint64_t d = (uint64_t)den;
+	uint64_t q = ((uint64_t)num * 20000 + d) / (d * 2);
+	uint64_t ip = q / 10000;
+	unsigned fp = (unsigned)(q % 10000);
+	char tmp[24], *t = tmp + sizeof tmp;
+	for (int i = 0; i < 4; i++) {
+		*--t = (char)('0' + fp % 10);
+		fp /= 10;
+	}
+	*--t = '.';
+	do {
+		*--t = (char)('0' + (int)(ip % 10));
+		ip /= 10;
+	} while (ip);
+	size_t n = (size_t)(tmp + sizeof tmp - t);
+	memcpy(p, t, n);
+	return n;
+}
+
 #endif
