@@ -1326,7 +1326,7 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 	fmt_phase("load: enrolments");
 	if ((rc = load_agreements(L)))
 		goto done;
-	eng_dataset_validate(ds, errs);
+	eng_dataset_validate_mt(ds, errs, fmt_thread_count());
 	fmt_phase("validate");
 	if (errs->oom) { /* out of memory, not invalid data (exit 2, not 1) */
 		rc = JOS_ENOMEM;
