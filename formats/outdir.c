@@ -57,6 +57,8 @@ struct fmt_outdir {
 	int sync_errno;       /* of an early write-back that failed, else 0 */
 	pthread_t syncer;
 	bool committed;
+	char **made;          /* folders made inside the temporary one (mkdirs_for) */
+	size_t nmade, madecap;
 };
 
 /* Every this many bytes written, a helper thread syncfs's what is there so far (one at
@@ -236,16 +238,33 @@ fail:
 	return rc;
 }
 
-static int mkdirs_for(const char *root, const char *rel, jos_err *err)
+/* The folders of rel made in the temporary folder; each only once (every statement is
+ * in statements/: a mkdir per file failed with EEXIST and took the folder's lock). */
+static int mkdirs_for(fmt_outdir *o, const char *rel, jos_err *err)
 {
 	char buf[4096];
 	const char *slash = strrchr(rel, '/');
 	if (!slash)
 		return JOS_OK;
 	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
-		snprintf(buf, sizeof buf, "%s/%.*s", root, (int)(p - rel), rel);
+		size_t n = (size_t)(p - rel);
+		bool made = false;
+		pthread_mutex_lock(&o->mu);
+		for (size_t i = 0; i < o->nmade && !made; i++)
+			made = strlen(o->made[i]) == n && memcmp(o->made[i], rel, n) == 0;
+		pthread_mutex_unlock(&o->mu);
+		if (made)
+			continue;
+		snprintf(buf, sizeof buf, "%s/%.*s", o->tmp, (int)n, rel);
 		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
 			return jos_err_set(err, JOS_EIO, buf, 0, "cannot create folder: %s", strerror(errno));
+		char *d = strndup(rel, n);
+		pthread_mutex_lock(&o->mu);
+		if (d && jos_grow((void **)&o->made, &o->madecap, o->nmade + 1, sizeof *o->made) == JOS_OK)
+			o->made[o->nmade++] = d;
+		else
+			free(d);   /* made again next time */
+		pthread_mutex_unlock(&o->mu);
 	}
 	return JOS_OK;
 }
@@ -280,13 +299,15 @@ static int sha256_hex(char hex[65], const char *data, size_t len)
 /* Writes a file; commit makes it durable. */
 static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t len, jos_err *err)
 {
-	int rc = mkdirs_for(o->tmp, rel, err);
+	int rc = mkdirs_for(o, rel, err);
 	if (rc)
 		return rc;
 	char *p = join(o->tmp, rel);
 	if (!p)
 		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* relative to the open temporary folder: no walk of its path for each file */
+	int fd = o->dirfd >= 0 ? openat(o->dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+			       : open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, data, len) != 0) {
 		rc = jos_err_set(err, JOS_EIO, p, 0, "cannot write: %s", strerror(errno));
 		if (fd >= 0)
@@ -498,6 +519,9 @@ void fmt_outdir_free(fmt_outdir *o)
 	for (size_t i = 0; i < o->nfiles; i++)
 		free(o->files[i].rel);
 	free(o->files);
+	for (size_t i = 0; i < o->nmade; i++)
+		free(o->made[i]);
+	free(o->made);
 	free(o->tmp);
 	free(o->path);
 	pthread_mutex_destroy(&o->mu);
