@@ -195,6 +195,41 @@ done:
 	return rc;
 }
 
+/* v[0..n) (pupil << 32 | row, rows increasing) sorted as jos_sort_u64 would: the rows
+ * are in order already, so a stable sort by pupil alone is enough, over the bits of
+ * the pupil numbers only (2 passes of 11 bits at 2.4 M pupils instead of 5). */
+static int sort_by_pupil(uint64_t *v, size_t n, size_t npupils)
+{
+	enum { BITS = 11, B = 1 << BITS };
+	unsigned bits = 0;
+	while (bits < 32 && (npupils ? npupils - 1 : 0) >> bits)
+		bits++;
+	if (n < 2 || bits == 0)
+		return JOS_OK;
+	uint64_t *tmp = malloc(n * sizeof *tmp), *src = v, *dst = tmp;
+	if (!tmp)
+		return JOS_ENOMEM;
+	for (unsigned sh = 32; sh < 32 + bits; sh += BITS) {
+		size_t count[B] = { 0 }, sum = 0;
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> sh) & (B - 1)]++;
+		for (size_t d = 0; d < B; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> sh) & (B - 1)]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	free(tmp);
+	return JOS_OK;
+}
+
 /* The groups of pupils in multi[lo, hi) (sorted, lo and hi at group starts): each
  * overlap is reported to errs (NULL: counted only). Returns the overlaps, -1 when out of
  * memory; *grp is a buffer for a group's spans. */
@@ -323,7 +358,7 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs, int nthrea
 	free(cnt);
 	cnt = NULL;
 sort:
-	if ((rc = jos_sort_u64(multi, nmulti)) != JOS_OK)
+	if ((rc = sort_by_pupil(multi, nmulti, ds->npupils)) != JOS_OK)
 		goto done;
 	if (nthreads > 1 && nmulti >= ((size_t)1 << 14)) {
 		int nt = nthreads > ENG_MAX_THREADS ? ENG_MAX_THREADS : nthreads;
