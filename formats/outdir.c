@@ -59,6 +59,8 @@ struct fmt_outdir {
 	bool committed;
 	char **made;          /* folders made inside the temporary one (mkdirs_for) */
 	size_t nmade, madecap;
+	char **prepared;      /* files made empty in advance (fmt_outdir_prepare) */
+	size_t nprepared, preparedcap;
 };
 
 /* Every this many bytes written, a helper thread syncfs's what is there so far (one at
@@ -305,9 +307,7 @@ static int write_file(fmt_outdir *o, const char *rel, const char *data, size_t l
 	char *p = join(o->tmp, rel);
 	if (!p)
 		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
-	/* relative to the open temporary folder: no walk of its path for each file */
-	int fd = o->dirfd >= 0 ? openat(o->dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-			       : open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, data, len) != 0) {
 		rc = jos_err_set(err, JOS_EIO, p, 0, "cannot write: %s", strerror(errno));
 		if (fd >= 0)
@@ -426,6 +426,27 @@ int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_
 	return JOS_OK;
 }
 
+void fmt_outdir_prepare(fmt_outdir *o, const char *relpath)
+{
+	jos_err e;
+	char *rel = strdup(relpath);
+	if (!rel || mkdirs_for(o, relpath, &e) != JOS_OK ||
+	    jos_grow((void **)&o->prepared, &o->preparedcap, o->nprepared + 1,
+		     sizeof *o->prepared) != JOS_OK) {
+		free(rel);
+		return;
+	}
+	char *p = join(o->tmp, relpath);
+	int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+	free(p);
+	if (fd < 0) {
+		free(rel);
+		return;
+	}
+	close(fd);
+	o->prepared[o->nprepared++] = rel;
+}
+
 static int file_cmp(const void *a, const void *b)
 {
 	return strcmp(((const out_file *)a)->rel, ((const out_file *)b)->rel);
@@ -447,6 +468,23 @@ int fmt_outdir_commit(fmt_outdir *o, jos_err *err)
 	int rc;
 
 	qsort(o->files, o->nfiles, sizeof *o->files, file_cmp);
+	/* prepared files that were not written (a municipality without a statement) */
+	for (size_t i = 0; i < o->nprepared; i++) {
+		out_file key = { .rel = o->prepared[i] };
+		if (o->nfiles && bsearch(&key, o->files, o->nfiles, sizeof *o->files, file_cmp))
+			continue;
+		char *p = join(o->tmp, o->prepared[i]);
+		if (!p) {
+			rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+			goto done;
+		}
+		if (unlink(p) != 0 && errno != ENOENT) {
+			rc = jos_err_set(err, JOS_EIO, p, 0, "cannot remove: %s", strerror(errno));
+			free(p);
+			goto done;
+		}
+		free(p);
+	}
 	for (size_t i = 0; i < o->nfiles; i++) {
 		size_t need = len + 64 + 2 + strlen(o->files[i].rel) + 2;
 		if (jos_grow((void **)&sums, &cap, need, 1) != JOS_OK) {
@@ -522,6 +560,9 @@ void fmt_outdir_free(fmt_outdir *o)
 	for (size_t i = 0; i < o->nmade; i++)
 		free(o->made[i]);
 	free(o->made);
+	for (size_t i = 0; i < o->nprepared; i++)
+		free(o->prepared[i]);
+	free(o->prepared);
 	free(o->tmp);
 	free(o->path);
 	pthread_mutex_destroy(&o->mu);
