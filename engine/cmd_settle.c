@@ -152,7 +152,7 @@ static void *stmt_worker(void *arg)
 }
 
 static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_settlement *s,
-			    fmt_signer *signer, jos_err *err)
+			    fmt_signer *signer, fmt_line_tags **tags, jos_err *err)
 {
 	stmt_pool p;
 	pthread_t tid[FMT_MAX_THREADS];
@@ -164,8 +164,11 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 	p.od = od;
 	if ((rc = fmt_stmt_signer_open(&p.ss, signer, err)) != JOS_OK)
 		return rc;
-	if (fmt_stmt_signer_fast(p.ss) && (rc = fmt_line_tags_make(&p.tags, ds, err)) != JOS_OK)
+	/* the tags made on the early thread, else here */
+	if (fmt_stmt_signer_fast(p.ss) && !*tags && (rc = fmt_line_tags_make(tags, ds, err)) != JOS_OK)
 		goto done;
+	if (fmt_stmt_signer_fast(p.ss))
+		p.tags = *tags;
 	p.rows = malloc((s->nrows ? s->nrows : 1) * sizeof *p.rows);
 	if (!p.rows) {
 		rc = jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
@@ -192,7 +195,6 @@ static int write_statements(fmt_outdir *od, const jos_dataset *ds, const eng_set
 	}
 done:
 	free(p.rows);
-	fmt_line_tags_free(p.tags);
 	fmt_stmt_signer_free(p.ss);
 	return rc;
 }
@@ -209,12 +211,15 @@ typedef struct {
 	const char *path;
 	const jos_dataset *ds;
 	fmt_outdir *od;
+	fmt_line_tags *tags;   /* the schools' Line start tags too (first use: fresh memory) */
 } early_dir;
 
 static void *make_early_dir(void *arg)
 {
 	early_dir *j = arg;
 	jos_err e;
+	if (fmt_line_tags_make(&j->tags, j->ds, &e) != JOS_OK)
+		j->tags = NULL;   /* made by write_statements, which reports */
 	if (fmt_outdir_begin(&j->od, j->path, &e) != JOS_OK) {
 		j->od = NULL;
 		return NULL;
@@ -309,7 +314,7 @@ int cmd_settle(int argc, char **argv)
 	if (!od && (rc = fmt_outdir_begin(&od, a.val[OPT_OUTPUT], &err)) != JOS_OK)
 		goto fail;
 	fmt_phase("open signer and OUT_DIR");
-	if ((rc = write_statements(od, ds, s, signer, &err)) != JOS_OK)
+	if ((rc = write_statements(od, ds, s, signer, &ed.tags, &err)) != JOS_OK)
 		goto fail;
 	fmt_phase("statements");
 	if ((rc = fmt_summary_csv(&summary, &summary_len, ds, s, &err)) != JOS_OK)
@@ -327,6 +332,7 @@ done:
 	if (early)
 		pthread_join(early_tid, NULL);
 	fmt_outdir_free(ed.od);   /* made early, not used: removed */
+	fmt_line_tags_free(ed.tags);
 	fmt_key_pass_free(pass);
 	free(summary);
 	fmt_outdir_free(od);

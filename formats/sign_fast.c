@@ -438,6 +438,17 @@ int fmt_line_tags_make(fmt_line_tags **out, const jos_dataset *ds, jos_err *err)
 	    !(t->nc = malloc(S * sizeof *t->nc)))
 		goto nomem;
 	t->nschools = ds->nschools;
+	/* all of it in one block: a text grows at most 6 times by escaping (&quot;), and
+	 * the tag adds 40 bytes to each form; growing by realloc copied it into fresh pages */
+	size_t room = 64;
+	for (size_t i = 0; i < ds->nschools; i++) {
+		const jos_school *sc = &ds->schools[i];
+		size_t len = (sc->id ? strlen(sc->id) : 0) + (sc->name ? strlen(sc->name) : 0) +
+			     (sc->type ? strlen(sc->type) : 0);
+		room += 2 * (6 * len + 48);
+	}
+	if (!tb_reserve(&all, room))
+		goto nomem;
 	for (size_t i = 0; i < ds->nschools; i++) {
 		const jos_school *sc = &ds->schools[i];
 		w.s.n = w.c.n = 0;
