@@ -200,7 +200,7 @@ done:
 }
 
 /* ---- the output folder made while the settlement is computed ---------------------
- * Creating 286 files in a folder costs ~30 ms of kernel time on ext4 when files were
+ * Creating 286 files in a folder costs 30-150 ms of kernel time on ext4 when files were
  * deleted there shortly before (the statements would take the folder's lock in turn
  * for it); reopening them costs ~3 ms. So while the settlement is computed, another
  * thread makes the temporary folder and an empty file for every municipality that can
