@@ -201,36 +201,48 @@ done:
 
 /* ---- the output folder made while the settlement is computed ---------------------
  * Creating 286 files in a folder costs 30-150 ms of kernel time on ext4 when files were
- * deleted there shortly before (the statements would take the folder's lock in turn
- * for it); reopening them costs ~3 ms. So while the settlement is computed, another
- * thread makes the temporary folder and an empty file for every municipality that can
- * get a statement (outside the region, with an agreement). Nothing is reported from
+ * deleted there shortly before (under the folder's lock, so the statement threads took
+ * turns); reopening them costs ~3 ms. So while the settlement is computed, another
+ * thread makes the schools' Line tags, the temporary folder, and then an empty file for
+ * every municipality that can get a statement (outside the region, with an agreement),
+ * in the order the statements are written. The statements start as soon as the folder
+ * is there (a file not made yet is made by its writer; the preparing thread then finds
+ * it and skips it); the thread is joined before the commit. Nothing is reported from
  * there: when it fails, the folder is made at its usual place, which reports as before;
  * files never written are removed at commit; a failed run removes the folder. */
 typedef struct {
 	const char *path;
 	const jos_dataset *ds;
-	fmt_outdir *od;
-	fmt_line_tags *tags;   /* the schools' Line start tags too (first use: fresh memory) */
+	fmt_outdir *od;        /* taken by the main thread once ready */
+	fmt_line_tags *tags;
+	bool ready;            /* tags and folder made (or failed) */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 } early_dir;
 
 static void *make_early_dir(void *arg)
 {
 	early_dir *j = arg;
+	fmt_line_tags *tags = NULL;
+	fmt_outdir *od = NULL;
 	jos_err e;
-	if (fmt_line_tags_make(&j->tags, j->ds, &e) != JOS_OK)
-		j->tags = NULL;   /* made by write_statements, which reports */
-	if (fmt_outdir_begin(&j->od, j->path, &e) != JOS_OK) {
-		j->od = NULL;
-		return NULL;
-	}
-	for (size_t mu = 0; mu < j->ds->nmunis; mu++) {
+	if (fmt_line_tags_make(&tags, j->ds, &e) != JOS_OK)
+		tags = NULL;   /* made by write_statements, which reports */
+	if (fmt_outdir_begin(&od, j->path, &e) != JOS_OK)
+		od = NULL;     /* made at its usual place, which reports */
+	pthread_mutex_lock(&j->mu);
+	j->tags = tags;
+	j->od = od;
+	j->ready = true;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	for (size_t mu = 0; od && mu < j->ds->nmunis; mu++) {
 		char rel[64];
 		if (j->ds->munis[mu].in_region || !j->ds->muni_agreement ||
 		    j->ds->muni_agreement[mu] < 0)
 			continue;
 		snprintf(rel, sizeof rel, "statements/%s.xml", j->ds->munis[mu].code);
-		fmt_outdir_prepare(j->od, rel);
+		fmt_outdir_prepare(od, rel);
 	}
 	return NULL;
 }
@@ -247,7 +259,7 @@ int cmd_settle(int argc, char **argv)
 	char *pass = NULL, *summary = NULL;
 	size_t summary_len = 0;
 	bool crypto = false, early = false;
-	early_dir ed = { 0 };
+	early_dir ed = { .ready = false };
 	pthread_t early_tid;
 	int rc;
 
@@ -288,6 +300,8 @@ int cmd_settle(int argc, char **argv)
 	}
 	ed.path = a.val[OPT_OUTPUT];
 	ed.ds = ds;
+	pthread_mutex_init(&ed.mu, NULL);
+	pthread_cond_init(&ed.cv, NULL);
 	if (fmt_thread_count() > 1 && pthread_create(&early_tid, NULL, make_early_dir, &ed) == 0)
 		early = true;
 	if ((rc = eng_settle_mt(&s, ds, &problems, fmt_thread_count(), &err)) != JOS_OK)
@@ -305,11 +319,13 @@ int cmd_settle(int argc, char **argv)
 	if ((rc = fmt_signer_open_ex(&signer, a.val[OPT_KEY], a.val[OPT_CERT], &ko, &err)) != JOS_OK)
 		goto fail;
 
-	if (early) {
-		pthread_join(early_tid, NULL);
-		early = false;
+	if (early) {   /* the folder made on the early thread, which goes on preparing */
+		pthread_mutex_lock(&ed.mu);
+		while (!ed.ready)
+			pthread_cond_wait(&ed.cv, &ed.mu);
 		od = ed.od;
 		ed.od = NULL;
+		pthread_mutex_unlock(&ed.mu);
 	}
 	if (!od && (rc = fmt_outdir_begin(&od, a.val[OPT_OUTPUT], &err)) != JOS_OK)
 		goto fail;
@@ -322,6 +338,10 @@ int cmd_settle(int argc, char **argv)
 	if ((rc = fmt_outdir_write(od, "summary.csv", summary, summary_len, &err)) != JOS_OK)
 		goto fail;
 	fmt_phase("summary.csv");
+	if (early) {   /* done preparing before the commit removes what was not written */
+		pthread_join(early_tid, NULL);
+		early = false;
+	}
 	if ((rc = fmt_outdir_commit(od, &err)) != JOS_OK)
 		goto fail;
 	fmt_phase("commit OUT_DIR");
@@ -331,6 +351,10 @@ fail:
 done:
 	if (early)
 		pthread_join(early_tid, NULL);
+	if (ed.ds) {
+		pthread_mutex_destroy(&ed.mu);
+		pthread_cond_destroy(&ed.cv);
+	}
 	fmt_outdir_free(ed.od);   /* made early, not used: removed */
 	fmt_line_tags_free(ed.tags);
 	fmt_key_pass_free(pass);

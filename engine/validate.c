@@ -317,7 +317,7 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs, int nthrea
 	int rc = JOS_OK;
 
 	/* several threads for big files only; any problem: the one-thread way below */
-	if (nthreads > 1 && ds->nenrol >= ((size_t)1 << 16) && ds->npupils) {
+	if (nthreads > 1 && ds->nenrol >= ((size_t)1 << 12) && ds->npupils) {
 		int nt = nthreads > ENG_MAX_THREADS ? ENG_MAX_THREADS : nthreads;
 		rc = list_multi_mt(ds, nt, &multi, &nmulti);
 		if (rc == JOS_OK)

@@ -1337,7 +1337,7 @@ int fmt_dataset_load(jos_dataset **out, const char *dir, jos_errlist *errs)
 	fmt_phase("load: enrolments");
 	if ((rc = load_agreements(L)))
 		goto done;
-	eng_dataset_validate_mt(ds, errs, fmt_thread_count());
+	eng_dataset_validate_mt(ds, errs, ds->nenrol >= ((size_t)1 << 20) ? fmt_thread_count() : 1);
 	fmt_phase("validate");
 	if (errs->oom) { /* out of memory, not invalid data (exit 2, not 1) */
 		rc = JOS_ENOMEM;

@@ -297,7 +297,8 @@ int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_
  * is searched past the recently deleted inodes, under the folder's lock), reopening it
  * ~0.01 ms; settle prepares its statements' files while it computes. Best effort: a
  * file that cannot be made now is made by the write, which reports. A prepared file
- * that is never written is removed by fmt_outdir_commit. One thread, before any write. */
+ * that is never written is removed by fmt_outdir_commit. One thread may prepare while
+ * others write (a file its writer made already is left alone); done before the commit. */
 void fmt_outdir_prepare(fmt_outdir *o, const char *relpath);
 int fmt_outdir_commit(fmt_outdir *o, jos_err *err);
 /* Removes the temporary folder unless committed. */

@@ -430,12 +430,15 @@ void fmt_outdir_prepare(fmt_outdir *o, const char *relpath)
 {
 	jos_err e;
 	char *rel = strdup(relpath);
-	if (!rel || mkdirs_for(o, relpath, &e) != JOS_OK ||
-	    jos_grow((void **)&o->prepared, &o->preparedcap, o->nprepared + 1,
-		     sizeof *o->prepared) != JOS_OK) {
+	pthread_mutex_lock(&o->mu);   /* room first: a file made must be listed */
+	int grown = jos_grow((void **)&o->prepared, &o->preparedcap, o->nprepared + 1,
+			     sizeof *o->prepared);
+	pthread_mutex_unlock(&o->mu);
+	if (!rel || grown != JOS_OK || mkdirs_for(o, relpath, &e) != JOS_OK) {
 		free(rel);
 		return;
 	}
+	/* O_EXCL: a file its writer made already is left alone */
 	char *p = join(o->tmp, relpath);
 	int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
 	free(p);
@@ -444,7 +447,9 @@ void fmt_outdir_prepare(fmt_outdir *o, const char *relpath)
 		return;
 	}
 	close(fd);
-	o->prepared[o->nprepared++] = rel;
+	pthread_mutex_lock(&o->mu);
+	o->prepared[o->nprepared++] = rel;   /* one preparing thread: the room is there */
+	pthread_mutex_unlock(&o->mu);
 }
 
 static int file_cmp(const void *a, const void *b)
