@@ -279,6 +279,60 @@ static void test_fmt_outdir__prepared_files(void **state)
 	assert_int_equal(entries(), 1);
 }
 
+/* One thread prepares while another writes the same files in the same order (as settle
+ * does): every written file holds its bytes, prepared files never written are gone. */
+typedef struct {
+	fmt_outdir *od;
+	int n;
+} prep_arg;
+
+static void *prepare_all(void *arg)
+{
+	prep_arg *a = arg;
+	for (int i = 0; i < a->n; i++) {
+		char rel[64];
+		snprintf(rel, sizeof rel, "statements/%04d.xml", i);
+		fmt_outdir_prepare(a->od, rel);
+	}
+	return NULL;
+}
+
+static void test_fmt_outdir__prepare_while_writing(void **state)
+{
+	char out[300], p[400], buf[64];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	pthread_t t;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	prep_arg a = { od, 300 };
+	assert_int_equal(pthread_create(&t, NULL, prepare_all, &a), 0);
+	for (int i = 0; i < 300; i += 1 + (i % 7 == 3)) {   /* some never written */
+		char rel[64];
+		int n = snprintf(buf, sizeof buf, "file %d", i);
+		snprintf(rel, sizeof rel, "statements/%04d.xml", i);
+		assert_int_equal(fmt_outdir_write(od, rel, buf, (size_t)n, &err), JOS_OK);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(fmt_outdir_commit(od, &err), JOS_OK);
+	fmt_outdir_free(od);
+	size_t written = 0;
+	for (int i = 0; i < 300; i += 1 + (i % 7 == 3)) {
+		snprintf(p, sizeof p, "%s/statements/%04d.xml", out, i);
+		FILE *f = fopen(p, "r");
+		assert_non_null(f);
+		char got[64] = "";
+		assert_non_null(fgets(got, sizeof got, f));
+		fclose(f);
+		snprintf(buf, sizeof buf, "file %d", i);
+		assert_string_equal(got, buf);
+		written++;
+	}
+	snprintf(p, sizeof p, "%s/statements", out);
+	assert_int_equal(files_in(p), written);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__force_replaces_whole_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__leftover_of_killed_run_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__prepared_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__prepare_while_writing, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("formats/outdir", tests, NULL, NULL);
 }
