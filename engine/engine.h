@@ -106,6 +106,11 @@ int64_t eng_period_days(const jos_dataset *ds);   /* D = end - start + 1 */
  * type present, ... Every problem goes into errs (FILE:LINE). Returns the number of
  * errors added. */
 size_t eng_dataset_validate(const jos_dataset *ds, jos_errlist *errs);
+/* The same, the per-enrolment checks on up to nthreads threads (the caller's included);
+ * the problems and their order do not depend on nthreads. Each thread needs a count per
+ * pupil of its own (fresh memory): at 250 k rows one thread took 1.2 ms, two 4.5 ms; at
+ * 2.5 M, 14.7 ms and 12.2 ms. The caller chooses. */
+size_t eng_dataset_validate_mt(const jos_dataset *ds, jos_errlist *errs, int nthreads);
 
 /* ---- measures ------------------------------------------------------------- */
 

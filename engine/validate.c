@@ -60,12 +60,254 @@ static void date_str(char buf[16], jos_day d)
 	jos_day_format(buf, d);
 }
 
+/* With several threads (check_enrolments): each counts the pupils of a range of
+ * enrolments in its own array; the arrays are summed (saturating at 2) over ranges of
+ * pupils; each thread lists the rows of pupils with several from its range, and the
+ * lists are joined in range order, which is file order, as with one thread. An
+ * enrolment that ends before it starts sends everything to the one-thread way, which
+ * reports it. */
+typedef struct {
+	const jos_dataset *ds;
+	size_t i0, i1;       /* enrolments */
+	size_t p0, p1;       /* pupils, for the sum */
+	uint8_t **cnt;       /* every part's counts; cnt[0] gets the sum */
+	int nparts, part;
+	bool bad;            /* an enrolment of the range ends before it starts */
+	uint64_t *multi;     /* (pupil, row) of the range's pupils with several */
+	size_t nmulti;
+	bool oom;
+	size_t lo, hi;       /* the sweep: groups multi[lo, hi) of the joined list */
+	const uint64_t *all;
+	long overlaps;       /* found by the sweep, -1: out of memory */
+} ov_job;
+
+#define CHECKED(ds, e) ((e)->end >= (e)->start && (e)->pupil < (ds)->npupils)
+
+static void *ov_count(void *arg)
+{
+	ov_job *j = arg;
+	const jos_dataset *ds = j->ds;
+	uint8_t *cnt = j->cnt[j->part];
+	memset(cnt, 0, ds->npupils);
+	for (size_t i = j->i0; i < j->i1; i++) {
+		const jos_enrolment *e = &ds->enrol[i];
+		if (e->end < e->start)
+			j->bad = true;
+		else if (e->pupil < ds->npupils && cnt[e->pupil] < 2)
+			cnt[e->pupil]++;
+	}
+	return NULL;
+}
+
+static void *ov_sum(void *arg)
+{
+	ov_job *j = arg;
+	uint8_t *to = j->cnt[0];
+	for (int t = 1; t < j->nparts; t++) {
+		const uint8_t *c = j->cnt[t];
+		for (size_t p = j->p0; p < j->p1; p++) {
+			unsigned v = (unsigned)to[p] + c[p];
+			to[p] = (uint8_t)(v > 2 ? 2 : v);
+		}
+	}
+	return NULL;
+}
+
+static void *ov_list(void *arg)
+{
+	ov_job *j = arg;
+	const jos_dataset *ds = j->ds;
+	const uint8_t *cnt = j->cnt[0];
+	/* room for the whole range: only the pages written are faulted in (huge ones) */
+	if (!(j->multi = jos_big_alloc((j->i1 - j->i0 + 1) * sizeof *j->multi))) {
+		j->oom = true;
+		return NULL;
+	}
+	for (size_t i = j->i0; i < j->i1; i++) {
+		const jos_enrolment *e = &ds->enrol[i];
+		if (!CHECKED(ds, e) || cnt[e->pupil] != 2)
+			continue;
+		j->multi[j->nmulti++] = (uint64_t)e->pupil << 32 | i;
+	}
+	return NULL;
+}
+
+/* The rows of pupils with several enrolments on nt threads, as (pupil, row) in file
+ * order, into *out / *nout. JOS_OK, JOS_ENOMEM, or JOS_EINVALID when an enrolment ends
+ * before it starts (nothing listed: the one-thread way reports it). */
+static int list_multi_mt(const jos_dataset *ds, int nt, uint64_t **out, size_t *nout)
+{
+	ov_job job[ENG_MAX_THREADS];
+	uint8_t *cnt[ENG_MAX_THREADS];
+	int rc = JOS_OK;
+	memset(job, 0, sizeof job);
+	memset(cnt, 0, sizeof cnt);
+	*out = NULL;
+	*nout = 0;
+	for (int t = 0; t < nt; t++)
+		if (!(cnt[t] = jos_big_alloc(ds->npupils))) {
+			rc = JOS_ENOMEM;
+			goto done;
+		}
+	for (int t = 0; t < nt; t++) {
+		job[t] = (ov_job){ .ds = ds, .cnt = cnt, .nparts = nt, .part = t };
+		job[t].i0 = ds->nenrol / (size_t)nt * (size_t)t;
+		job[t].i1 = t == nt - 1 ? ds->nenrol : ds->nenrol / (size_t)nt * (size_t)(t + 1);
+		job[t].p0 = ds->npupils / (size_t)nt * (size_t)t;
+		job[t].p1 = t == nt - 1 ? ds->npupils : ds->npupils / (size_t)nt * (size_t)(t + 1);
+	}
+	jos_run_parallel(job, sizeof *job, nt, ov_count);
+	for (int t = 0; t < nt; t++)
+		if (job[t].bad) {
+			rc = JOS_EINVALID;
+			goto done;
+		}
+	jos_run_parallel(job, sizeof *job, nt, ov_sum);
+	jos_run_parallel(job, sizeof *job, nt, ov_list);
+	size_t n = 0;
+	for (int t = 0; t < nt; t++) {
+		if (job[t].oom) {
+			rc = JOS_ENOMEM;
+			goto done;
+		}
+		n += job[t].nmulti;
+	}
+	if (nt == 1 || n == 0) {   /* part 0's list is the whole list */
+		*out = job[0].multi;
+		job[0].multi = NULL;
+		*nout = job[0].nmulti;
+		goto done;
+	}
+	if (!(*out = jos_big_alloc(n * sizeof **out))) {
+		rc = JOS_ENOMEM;
+		goto done;
+	}
+	for (int t = 0; t < nt; t++) {
+		if (job[t].nmulti)
+			memcpy(*out + *nout, job[t].multi, job[t].nmulti * sizeof **out);
+		*nout += job[t].nmulti;
+	}
+done:
+	for (int t = 0; t < nt; t++) {
+		free(cnt[t]);
+		free(job[t].multi);
+	}
+	return rc;
+}
+
+/* v[0..n) (pupil << 32 | row, rows increasing) sorted as jos_sort_u64 would: the rows
+ * are in order already, so a stable sort by pupil alone is enough, over the bits of
+ * the pupil numbers only (2 passes of 11 bits at 2.4 M pupils instead of 5). */
+static int sort_by_pupil(uint64_t *v, size_t n, size_t npupils)
+{
+	enum { BITS = 11, B = 1 << BITS };
+	unsigned bits = 0;
+	while (bits < 32 && (npupils ? npupils - 1 : 0) >> bits)
+		bits++;
+	if (n < 2 || bits == 0)
+		return JOS_OK;
+	uint64_t *tmp = malloc(n * sizeof *tmp), *src = v, *dst = tmp;
+	if (!tmp)
+		return JOS_ENOMEM;
+	for (unsigned sh = 32; sh < 32 + bits; sh += BITS) {
+		size_t count[B] = { 0 }, sum = 0;
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> sh) & (B - 1)]++;
+		for (size_t d = 0; d < B; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> sh) & (B - 1)]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	free(tmp);
+	return JOS_OK;
+}
+
+/* The groups of pupils in multi[lo, hi) (sorted, lo and hi at group starts): each
+ * overlap is reported to errs (NULL: counted only). Returns the overlaps, -1 when out of
+ * memory; *grp is a buffer for a group's spans. */
+static long sweep(const jos_dataset *ds, const uint64_t *multi, size_t lo0, size_t hi0,
+		  jos_errlist *errs, span **grp, size_t *grpcap)
+{
+	long found = 0;
+	for (size_t lo = lo0, hi; lo < hi0; lo = hi) {
+		for (hi = lo + 1; hi < hi0 && multi[hi] >> 32 == multi[lo] >> 32; hi++)
+			;
+		size_t n = hi - lo;
+		if (jos_grow((void **)grp, grpcap, n, sizeof **grp) != JOS_OK)
+			return -1;
+		span *g = *grp;
+		for (size_t k = 0; k < n; k++) {
+			const jos_enrolment *e = &ds->enrol[(uint32_t)multi[lo + k]];
+			g[k] = (span){ e->start, e->end, e->line };
+		}
+		sort_spans(g, n);
+		const span *reach = &g[0];
+		for (size_t k = 1; k < n; k++) {
+			const span *x = &g[k];
+			if (x->start <= reach->end) {
+				uint32_t later = x->line > reach->line ? x->line : reach->line;
+				uint32_t other = x->line > reach->line ? reach->line : x->line;
+				found++;
+				if (errs)
+					jos_errlist_add(errs, JOS_SEV_ERROR, F_ENROL, later,
+							"enrolment overlaps the one at line %u of the "
+							"same pupil", (unsigned)other);
+			}
+			if (x->end > reach->end)
+				reach = x;
+		}
+	}
+	return found;
+}
+
+static void *ov_sweep(void *arg)
+{
+	ov_job *j = arg;
+	span *grp = NULL;
+	size_t cap = 0;
+	j->overlaps = sweep(j->ds, j->all, j->lo, j->hi, NULL, &grp, &cap);
+	free(grp);
+	return NULL;
+}
+
+/* The sweep over nt ranges of whole groups, counting only: 0 when no enrolments
+ * overlap, else (or when out of memory) nonzero, and the one-thread sweep reports. */
+static long sweep_mt(const jos_dataset *ds, const uint64_t *multi, size_t n, int nt)
+{
+	ov_job job[ENG_MAX_THREADS];
+	long total = 0;
+	memset(job, 0, sizeof job);
+	for (int t = 0; t < nt; t++) {
+		job[t].ds = ds;
+		job[t].all = multi;
+		job[t].lo = t == 0 ? 0 : job[t - 1].hi;
+		size_t hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
+		if (hi < job[t].lo)
+			hi = job[t].lo;
+		while (hi < n && hi > 0 && multi[hi] >> 32 == multi[hi - 1] >> 32)
+			hi++;   /* a group stays whole */
+		job[t].hi = hi;
+	}
+	jos_run_parallel(job, sizeof *job, nt, ov_sweep);
+	for (int t = 0; t < nt; t++)
+		total |= job[t].overlaps;   /* -1 or a count: nonzero either way */
+	return total;
+}
+
 /* End before start, then overlaps per pupil. A pupil with one enrolment cannot overlap:
  * only the rows of pupils with several (a saturating count per pupil) are sorted by
  * (pupil, row), each group sorted by (start, line) and swept keeping the enrolment that
  * reaches furthest: the next one overlaps it exactly when it starts on or before that
  * end (intervals are inclusive). */
-static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
+static int check_enrolments(const jos_dataset *ds, jos_errlist *errs, int nthreads)
 {
 	uint8_t *cnt = NULL;
 	uint64_t *multi = NULL;
@@ -74,11 +316,21 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 	char a[16], b[16];
 	int rc = JOS_OK;
 
+	/* several threads for big files only; any problem: the one-thread way below */
+	if (nthreads > 1 && ds->nenrol >= ((size_t)1 << 12) && ds->npupils) {
+		int nt = nthreads > ENG_MAX_THREADS ? ENG_MAX_THREADS : nthreads;
+		rc = list_multi_mt(ds, nt, &multi, &nmulti);
+		if (rc == JOS_OK)
+			goto sort;
+		free(multi);
+		multi = NULL;
+		nmulti = 0;
+		rc = JOS_OK;
+	}
 	if (ds->npupils && !(cnt = calloc(ds->npupils, 1))) {
 		rc = JOS_ENOMEM;
 		goto done;
 	}
-#define CHECKED(e) ((e)->end >= (e)->start && (e)->pupil < ds->npupils)
 	for (size_t i = 0; i < ds->nenrol; i++) {
 		const jos_enrolment *e = &ds->enrol[i];
 		if (e->end < e->start) {
@@ -86,7 +338,7 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 			date_str(b, e->start);
 			jos_errlist_add(errs, JOS_SEV_ERROR, F_ENROL, e->line,
 					"end_date %s is before start_date %s", a, b);
-		} else if (CHECKED(e) && cnt[e->pupil] < 2) {
+		} else if (CHECKED(ds, e) && cnt[e->pupil] < 2) {
 			cnt[e->pupil]++;
 		}
 	}
@@ -94,7 +346,7 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 		goto done;
 	for (size_t i = 0; i < ds->nenrol; i++) {
 		const jos_enrolment *e = &ds->enrol[i];
-		if (!CHECKED(e) || cnt[e->pupil] != 2)
+		if (!CHECKED(ds, e) || cnt[e->pupil] != 2)
 			continue;
 		if (nmulti == multicap &&
 		    jos_grow((void **)&multi, &multicap, nmulti + 1 + ds->nenrol / 16, sizeof *multi)) {
@@ -103,39 +355,18 @@ static int check_enrolments(const jos_dataset *ds, jos_errlist *errs)
 		}
 		multi[nmulti++] = (uint64_t)e->pupil << 32 | i;
 	}
-#undef CHECKED
 	free(cnt);
 	cnt = NULL;
-	if ((rc = jos_sort_u64(multi, nmulti)) != JOS_OK)
+sort:
+	if ((rc = sort_by_pupil(multi, nmulti, ds->npupils)) != JOS_OK)
 		goto done;
-
-	for (size_t lo = 0, hi; lo < nmulti; lo = hi) {
-		for (hi = lo + 1; hi < nmulti && multi[hi] >> 32 == multi[lo] >> 32; hi++)
-			;
-		size_t n = hi - lo;
-		if (jos_grow((void **)&grp, &grpcap, n, sizeof *grp) != JOS_OK) {
-			rc = JOS_ENOMEM;
-			goto done;
-		}
-		for (size_t k = 0; k < n; k++) {
-			const jos_enrolment *e = &ds->enrol[(uint32_t)multi[lo + k]];
-			grp[k] = (span){ e->start, e->end, e->line };
-		}
-		sort_spans(grp, n);
-		const span *reach = &grp[0];
-		for (size_t k = 1; k < n; k++) {
-			const span *x = &grp[k];
-			if (x->start <= reach->end) {
-				uint32_t later = x->line > reach->line ? x->line : reach->line;
-				uint32_t other = x->line > reach->line ? reach->line : x->line;
-				jos_errlist_add(errs, JOS_SEV_ERROR, F_ENROL, later,
-						"enrolment overlaps the one at line %u of the same pupil",
-						(unsigned)other);
-			}
-			if (x->end > reach->end)
-				reach = x;
-		}
+	if (nthreads > 1 && nmulti >= ((size_t)1 << 14)) {
+		int nt = nthreads > ENG_MAX_THREADS ? ENG_MAX_THREADS : nthreads;
+		if (sweep_mt(ds, multi, nmulti, nt) == 0)
+			goto done;   /* no overlap; otherwise (or out of memory) reported below */
 	}
+	if (sweep(ds, multi, 0, nmulti, errs, &grp, &grpcap) < 0)
+		rc = JOS_ENOMEM;
 done:
 	free(cnt);
 	free(multi);
@@ -276,10 +507,15 @@ static void check_weights(const jos_dataset *ds, jos_errlist *errs)
 
 size_t eng_dataset_validate(const jos_dataset *ds, jos_errlist *errs)
 {
+	return eng_dataset_validate_mt(ds, errs, 1);
+}
+
+size_t eng_dataset_validate_mt(const jos_dataset *ds, jos_errlist *errs, int nthreads)
+{
 	size_t before = errs->nerrors;
 	check_settings(ds, errs);
 	check_costs(ds, errs);
-	check_enrolments(ds, errs);
+	check_enrolments(ds, errs, nthreads);
 	check_agreements(ds, errs);
 	check_tariffs(ds, errs);
 	check_weights(ds, errs);

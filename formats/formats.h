@@ -139,6 +139,11 @@ typedef struct {
 	int64_t pupils;
 	char pupil_years[32];      /* 4 decimals, as printed */
 	jos_cents school_net_cost, gross, amount;
+	/* Optional (fmt_stmt_build_tagged): the Line start tag of this school as the fast
+	 * signer writes it, tag_s bytes serialised then tag_c bytes canonical, at tag. NULL:
+	 * written from school, name and type. Borrowed from a fmt_line_tags. */
+	const char *tag;
+	uint32_t tag_s, tag_c;
 } fmt_stmt_line;
 
 typedef struct {
@@ -166,6 +171,17 @@ void fmt_stmt_free(fmt_stmt *st);     /* frees members */
 /* The statement of settlement row r (r->statement must be true). */
 int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
 		   const eng_row *r, jos_err *err);
+/* Every school's Line start tag escaped once for all statements (formats/sign_fast.c,
+ * by the writer that writes it from the strings; a school with a text XML cannot hold
+ * gets none). fmt_stmt_build_tagged is fmt_stmt_build with these tags in the lines
+ * (tags NULL: none); the tags must outlive the statement. */
+typedef struct fmt_line_tags fmt_line_tags;
+int fmt_line_tags_make(fmt_line_tags **out, const jos_dataset *ds, jos_err *err);
+bool fmt_line_tag(const fmt_line_tags *t, size_t school, const char **tag, uint32_t *tag_s,
+		  uint32_t *tag_c);
+void fmt_line_tags_free(fmt_line_tags *t);
+int fmt_stmt_build_tagged(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
+			  const eng_row *r, const fmt_line_tags *tags, jos_err *err);
 /* Unsigned XML (namespace urn:jos-settle:statement:1), ready for fmt_sign. The caller
  * frees with xmlFreeDoc; declared as void* to keep libxml2 out of this header. */
 int fmt_stmt_to_xml(void **out_doc, const fmt_stmt *st, jos_err *err);
@@ -294,6 +310,14 @@ int fmt_outdir_begin(fmt_outdir **out, const char *path, jos_err *err);
  * write files at once (each its own relpath); SHA256SUMS lists them sorted. */
 int fmt_outdir_write(fmt_outdir *o, const char *relpath, const char *data, size_t len,
 		     jos_err *err);
+/* Creates relpath empty now, so that fmt_outdir_write later only fills it: on Linux's
+ * ext4, creating a file right after others were deleted costs ~0.1 ms (the inode table
+ * is searched past the recently deleted inodes, under the folder's lock), reopening it
+ * ~0.01 ms; settle prepares its statements' files while it computes. Best effort: a
+ * file that cannot be made now is made by the write, which reports. A prepared file
+ * that is never written is removed by fmt_outdir_commit. One thread may prepare while
+ * others write (a file its writer made already is left alone); done before the commit. */
+void fmt_outdir_prepare(fmt_outdir *o, const char *relpath);
 int fmt_outdir_commit(fmt_outdir *o, jos_err *err);
 /* Removes the temporary folder unless committed. */
 void fmt_outdir_free(fmt_outdir *o);

@@ -27,6 +27,7 @@
 #include "formats/formats.h"
 #include "formats/text_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,21 +131,6 @@ static bool xml_text_ok(const char *s)
 		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
 			return false;
 	return true;
-}
-
-/* v in decimal, as "%lld" writes it. */
-static void i64_text(char buf[JOS_FMT_BUF], int64_t v)
-{
-	char tmp[24], *t = tmp + sizeof tmp;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	*--t = '\0';
-	do {
-		*--t = (char)('0' + (int)(u % 10));
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--t = '-';
-	memcpy(buf, t, (size_t)(tmp + sizeof tmp - t));
 }
 
 /* A text both forms write as is: no character to escape, none XML cannot hold. */
@@ -266,6 +252,35 @@ static void close_el(writer *w, int depth, const char *name)
 	both(w, ">");
 }
 
+static void line_open(writer *w, const char *school, const char *name, const char *type)
+{
+	xattr la[] = { { "school", school }, { "name", name }, { "type", type } };
+	open_el(w, 2, "Line", la, 3);
+}
+
+/* The literal lit at p, p advanced past it. */
+#define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/* A Line's children with the longest numbers (pupil-years apart): 5 elements' tags,
+ * 4 numbers of at most 23 bytes. */
+#define LINE_ROOM 256
+
+/* v in decimal at p, as "%lld" writes it; its length (at most 20). */
+static size_t i64_put(char *p, int64_t v)
+{
+	char tmp[24], *t = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--t = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--t = '-';
+	size_t n = (size_t)(tmp + sizeof tmp - t);
+	memcpy(p, t, n);
+	return n;
+}
+
 static int cmp_line_ptr(const void *a, const void *b)
 {
 	const fmt_stmt_line *x = *(const fmt_stmt_line *const *)a;
@@ -351,8 +366,12 @@ static void write_stmt(writer *w, const fmt_stmt *st)
 	open_el(w, 1, "Lines", NULL, 0);
 	for (size_t i = 0; i < st->nlines; i++) {
 		const fmt_stmt_line *l = ord[i];
-		xattr la[] = { { "school", l->school }, { "name", l->name }, { "type", l->type } };
-		open_el(w, 2, "Line", la, 3);
+		if (l->tag) {   /* the school's start tag, escaped once (fmt_line_tags) */
+			tb_put(&w->s, l->tag, l->tag_s);
+			tb_put(&w->c, l->tag + l->tag_s, l->tag_c);
+		} else {
+			line_open(w, l->school, l->name, l->type);
+		}
 		if (!plain_text(l->pupil_years)) {   /* not from fmt_stmt_build: the long way */
 			snprintf(a, sizeof a, "%lld", (long long)l->pupils);
 			leaf(w, 3, "Pupils", NULL, 0, a);
@@ -364,23 +383,27 @@ static void write_stmt(writer *w, const fmt_stmt *st)
 			continue;
 		}
 		/* numbers and the pupil-years need no escaping, and the children have no
-		 * attributes: serialised and canonical bytes are the same, written once */
+		 * attributes: serialised and canonical bytes are the same, written once,
+		 * into room reserved for the longest numbers */
 		tbuf *b = &w->s;
-		size_t start = b->n;
-		i64_text(a, l->pupils);
-		TB_LIT(b, "\n      <Pupils>");
-		tb_puts(b, a);
-		TB_LIT(b, "</Pupils>\n      <PupilYears>");
-		tb_puts(b, l->pupil_years);
-		TB_LIT(b, "</PupilYears>\n      <SchoolNetCost>");
-		tb_puts(b, jos_cents_format(a, l->school_net_cost));
-		TB_LIT(b, "</SchoolNetCost>\n      <GrossShare>");
-		tb_puts(b, jos_cents_format(a, l->gross));
-		TB_LIT(b, "</GrossShare>\n      <Amount>");
-		tb_puts(b, jos_cents_format(a, l->amount));
-		TB_LIT(b, "</Amount>\n    </Line>");
-		if (!b->oom)
-			tb_put(&w->c, b->p + start, b->n - start);
+		size_t pyl = strlen(l->pupil_years);
+		if (!tb_reserve(b, LINE_ROOM + pyl))
+			break;
+		char *p0 = b->p + b->n, *p = p0;
+		PUT_LIT(p, "\n      <Pupils>");
+		p += i64_put(p, l->pupils);
+		PUT_LIT(p, "</Pupils>\n      <PupilYears>");
+		memcpy(p, l->pupil_years, pyl);
+		p += pyl;
+		PUT_LIT(p, "</PupilYears>\n      <SchoolNetCost>");
+		p += fmt_cents_text(p, l->school_net_cost);
+		PUT_LIT(p, "</SchoolNetCost>\n      <GrossShare>");
+		p += fmt_cents_text(p, l->gross);
+		PUT_LIT(p, "</GrossShare>\n      <Amount>");
+		p += fmt_cents_text(p, l->amount);
+		PUT_LIT(p, "</Amount>\n    </Line>");
+		b->n += (size_t)(p - p0);
+		tb_put(&w->c, p0, (size_t)(p - p0));
 	}
 	free(ord);
 	close_el(w, 1, "Lines");
@@ -392,6 +415,91 @@ static void write_stmt(writer *w, const fmt_stmt *st)
 	ind(w, 0);
 	/* the canonical form ends here; the serialised one gets the signature first */
 	tb_puts(&w->c, "</Statement>");
+}
+
+/* ---- Line start tags, escaped once per school --------------------------------------- */
+
+struct fmt_line_tags {
+	char *text;          /* every tag, serialised then canonical */
+	size_t *off;         /* per school: its tag in text, SIZE_MAX when none */
+	uint32_t *ns, *nc;   /* per school: the bytes of each form */
+	size_t nschools;
+};
+
+int fmt_line_tags_make(fmt_line_tags **out, const jos_dataset *ds, jos_err *err)
+{
+	fmt_line_tags *t = calloc(1, sizeof *t);
+	size_t S = ds->nschools ? ds->nschools : 1;
+	writer w;
+	tbuf all = { 0 };
+	memset(&w, 0, sizeof w);
+	*out = NULL;
+	if (!t || !(t->off = malloc(S * sizeof *t->off)) || !(t->ns = malloc(S * sizeof *t->ns)) ||
+	    !(t->nc = malloc(S * sizeof *t->nc)))
+		goto nomem;
+	t->nschools = ds->nschools;
+	/* all of it in one block: a text grows at most 6 times by escaping (&quot;), and
+	 * the tag adds 40 bytes to each form; growing by realloc copied it into fresh pages */
+	size_t room = 64;
+	for (size_t i = 0; i < ds->nschools; i++) {
+		const jos_school *sc = &ds->schools[i];
+		size_t len = (sc->id ? strlen(sc->id) : 0) + (sc->name ? strlen(sc->name) : 0) +
+			     (sc->type ? strlen(sc->type) : 0);
+		room += 2 * (6 * len + 48);
+	}
+	if (!tb_reserve(&all, room))
+		goto nomem;
+	for (size_t i = 0; i < ds->nschools; i++) {
+		const jos_school *sc = &ds->schools[i];
+		w.s.n = w.c.n = 0;
+		w.bad = NULL;
+		line_open(&w, sc->id, sc->name, sc->type);
+		if (w.s.oom || w.c.oom)
+			goto nomem;
+		t->off[i] = SIZE_MAX;
+		if (w.bad || w.s.n > UINT32_MAX || w.c.n > UINT32_MAX)
+			continue;   /* written from the strings, which reports the text */
+		t->off[i] = all.n;
+		t->ns[i] = (uint32_t)w.s.n;
+		t->nc[i] = (uint32_t)w.c.n;
+		tb_put(&all, w.s.p, w.s.n);
+		tb_put(&all, w.c.p, w.c.n);
+		if (all.oom)
+			goto nomem;
+	}
+	free(w.s.p);
+	free(w.c.p);
+	t->text = all.p;
+	*out = t;
+	return JOS_OK;
+nomem:
+	free(w.s.p);
+	free(w.c.p);
+	free(all.p);
+	fmt_line_tags_free(t);
+	return jos_err_set(err, JOS_ENOMEM, "", 0, "out of memory");
+}
+
+bool fmt_line_tag(const fmt_line_tags *t, size_t school, const char **tag, uint32_t *tag_s,
+		  uint32_t *tag_c)
+{
+	if (!t || school >= t->nschools || t->off[school] == SIZE_MAX)
+		return false;
+	*tag = t->text + t->off[school];
+	*tag_s = t->ns[school];
+	*tag_c = t->nc[school];
+	return true;
+}
+
+void fmt_line_tags_free(fmt_line_tags *t)
+{
+	if (!t)
+		return;
+	free(t->text);
+	free(t->off);
+	free(t->ns);
+	free(t->nc);
+	free(t);
 }
 
 /* ---- base64 as xmlsec writes it: lines of 64, no final line feed ------------------ */

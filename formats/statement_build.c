@@ -4,6 +4,7 @@
  * statement.c so that reading and verifying statements needs nothing of the engine.
  */
 #include "formats/formats.h"
+#include "formats/text_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,12 @@ static char *put_str(char **p, const char *s)
 
 int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
 		   const eng_row *r, jos_err *err)
+{
+	return fmt_stmt_build_tagged(out, ds, s, r, NULL, err);
+}
+
+int fmt_stmt_build_tagged(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s,
+			  const eng_row *r, const fmt_line_tags *tags, jos_err *err)
 {
 	eng_line *lines = NULL;
 	size_t n = 0;
@@ -80,7 +87,7 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 	}
 	if (eng_row_lines(&lines, &n, ds, s, r) != JOS_OK)
 		goto nomem;
-	out->lines = calloc(n ? n : 1, sizeof *out->lines);
+	out->lines = malloc((n ? n : 1) * sizeof *out->lines);   /* every field set below */
 	if (!out->lines)
 		goto nomem;
 	/* the schools' id, name and type: one block for all lines, not three strdups each */
@@ -100,10 +107,17 @@ int fmt_stmt_build(fmt_stmt *out, const jos_dataset *ds, const eng_settlement *s
 		l->school = put_str(&sp, sc->id);
 		l->name = put_str(&sp, sc->name);
 		l->type = put_str(&sp, sc->type);
+		l->tag = NULL;
+		l->tag_s = l->tag_c = 0;
+		if (tags)
+			fmt_line_tag(tags, lines[i].school, &l->tag, &l->tag_s, &l->tag_c);
 		l->pupils = lines[i].pupils;
 		char py[JOS_FMT_BUF];
-		jos_ratio_format(py, lines[i].pupil_days, D, 4);
-		size_t pn = strlen(py);
+		size_t pn = fmt_ratio4_text(py, lines[i].pupil_days, D);
+		if (pn)
+			py[pn] = '\0';
+		else
+			pn = strlen(jos_ratio_format(py, lines[i].pupil_days, D, 4));
 		if (pn >= sizeof l->pupil_years)
 			pn = sizeof l->pupil_years - 1;  /* > 10^26 pupil-years: cannot happen */
 		memcpy(l->pupil_years, py, pn);

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Offset of the first byte of [s, e) that is not valid UTF-8, or -1. Rejects overlong
  * forms, surrogates and code points above U+10FFFF (RFC 3629), and also U+FFFE and
@@ -51,6 +53,54 @@ static inline const char *fmt_xml_escape(char c, bool attr, bool canon)
 	case '\r': return canon ? "&#xD;" : "&#13;";
 	default: return NULL;
 	}
+}
+
+/* c cents as jos_cents_format writes them ("-0.05", "1234.50"), at p (room for 23
+ * bytes, no NUL); returns the length. Statements print hundreds of thousands. */
+static inline size_t fmt_cents_text(char *p, int64_t c)
+{
+	char tmp[24], *t = tmp + sizeof tmp;
+	uint64_t u = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
+	uint64_t ip = u / 100;
+	unsigned fp = (unsigned)(u % 100);
+	*--t = (char)('0' + fp % 10);
+	*--t = (char)('0' + fp / 10);
+	*--t = '.';
+	do {
+		*--t = (char)('0' + (int)(ip % 10));
+		ip /= 10;
+	} while (ip);
+	if (c < 0)
+		*--t = '-';
+	size_t n = (size_t)(tmp + sizeof tmp - t);
+	memcpy(p, t, n);
+	return n;
+}
+
+/* num / den rounded half-up to 4 decimals, as jos_ratio_format(p, num, den, 4) writes
+ * it, at p (no NUL) for 0 <= num < 2^44 and 0 < den < 2^32 (pupil-years: pupil-days over
+ * the period's days); returns the length, or 0 outside that range (use jos_ratio_format). */
+static inline size_t fmt_ratio4_text(char *p, int64_t num, int64_t den)
+{
+	if (num < 0 || den <= 0 || num >= (int64_t)1 << 44 || den >= (int64_t)1 << 32)
+		return 0;
+	uint64_t d = (uint64_t)den;
+	uint64_t q = ((uint64_t)num * 20000 + d) / (d * 2);
+	uint64_t ip = q / 10000;
+	unsigned fp = (unsigned)(q % 10000);
+	char tmp[24], *t = tmp + sizeof tmp;
+	for (int i = 0; i < 4; i++) {
+		*--t = (char)('0' + fp % 10);
+		fp /= 10;
+	}
+	*--t = '.';
+	do {
+		*--t = (char)('0' + (int)(ip % 10));
+		ip /= 10;
+	} while (ip);
+	size_t n = (size_t)(tmp + sizeof tmp - t);
+	memcpy(p, t, n);
+	return n;
 }
 
 #endif

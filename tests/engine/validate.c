@@ -378,6 +378,131 @@ static void test_eng_validate__weight_for_absent_category(void **state)
 	done(ds, &errs);
 }
 
+/* A big model (enough rows and pupils with several for the threads): pupils with 1-4
+ * enrolments in random order, consecutive or, with overlaps, some overlapping; with
+ * bad, a few that end before they start. */
+static jos_dataset *big(uint64_t seed, bool overlaps, bool bad)
+{
+	jos_dataset *ds = base();
+	const size_t n = 200000;
+	free(ds->enrol);
+	ds->enrol = calloc(n, sizeof *ds->enrol);
+	assert_non_null(ds->enrol);
+	ds->nenrol = 0;
+	uint64_t x = seed * 2654435761u + 1;
+#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+	uint32_t pupil = 0;
+	while (ds->nenrol < n) {
+		size_t k = 1 + RND() % 4;
+		jos_day d = D(2025, 1, 1) + (jos_day)(RND() % 300);
+		for (size_t j = 0; j < k && ds->nenrol < n; j++) {
+			jos_day len = (jos_day)(RND() % 90);
+			jos_day start = d, end = d + len;
+			if (overlaps && RND() % 50 == 0)
+				start = d - 1 - (jos_day)(RND() % 5);   /* into the previous one */
+			if (bad && RND() % 20000 == 0)
+				end = start - 1;
+			ds->enrol[ds->nenrol] = (jos_enrolment){ .pupil = pupil, .school = 0,
+								 .residence = 1, .start = start,
+								 .end = end, .line = 0 };
+			ds->nenrol++;
+			d = end + 1 + (jos_day)(RND() % 30);
+		}
+		pupil++;
+	}
+	ds->npupils = pupil;
+	/* rows in random order; lines are the file order */
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = RND() % (i + 1);
+		jos_enrolment t = ds->enrol[i];
+		ds->enrol[i] = ds->enrol[j];
+		ds->enrol[j] = t;
+	}
+#undef RND
+	for (size_t i = 0; i < n; i++)
+		ds->enrol[i].line = (uint32_t)i + 2;
+	return ds;
+}
+
+/* Overlaps counted the plain way: each pupil's rows (by scanning), sorted by (start,
+ * line), swept as SPEC says; for checking the grouping of the fast way. */
+static int span_cmp_t(const void *a, const void *b)
+{
+	const jos_enrolment *x = *(const jos_enrolment *const *)a, *y = *(const jos_enrolment *const *)b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static size_t plain_overlaps(const jos_dataset *ds)
+{
+	size_t found = 0, n = ds->nenrol;
+	const jos_enrolment **by = malloc(n * sizeof *by);
+	size_t *first = calloc(ds->npupils + 1, sizeof *first);
+	assert_non_null(by);
+	assert_non_null(first);
+	for (size_t i = 0; i < n; i++)   /* counting sort by pupil */
+		first[ds->enrol[i].pupil + 1]++;
+	for (size_t p = 0; p < ds->npupils; p++)
+		first[p + 1] += first[p];
+	size_t *at = malloc((ds->npupils + 1) * sizeof *at);
+	assert_non_null(at);
+	memcpy(at, first, (ds->npupils + 1) * sizeof *at);
+	for (size_t i = 0; i < n; i++)
+		by[at[ds->enrol[i].pupil]++] = &ds->enrol[i];
+	for (size_t p = 0; p < ds->npupils; p++) {
+		const jos_enrolment **g = by + first[p];
+		size_t k = first[p + 1] - first[p];
+		qsort(g, k, sizeof *g, span_cmp_t);
+		for (size_t j = 1, r = 0; j < k; j++) {
+			if (g[j]->start <= g[r]->end)
+				found++;
+			if (g[j]->end > g[r]->end)
+				r = j;
+		}
+	}
+	free(at);
+	free(first);
+	free(by);
+	return found;
+}
+
+/* The same problems, in the same order, whatever the thread count. */
+static void test_eng_validate__threads_same_problems(void **state)
+{
+	(void)state;
+	for (int v = 0; v < 4; v++) {
+		jos_dataset *ds = big((uint64_t)v + 7, v >= 1, v >= 2);
+		if (v == 3)
+			ds->enrol[12345].pupil = ds->npupils + 3;   /* not a pupil: not checked */
+		jos_errlist one;
+		jos_errlist_init(&one);
+		size_t n1 = eng_dataset_validate(ds, &one);
+		if (v == 0)
+			assert_int_equal(n1, 0);
+		else
+			assert_true(n1 > 0);
+		if (v == 1)   /* overlaps only: as many as the plain way finds */
+			assert_int_equal(n1, plain_overlaps(ds));
+		for (int nt = 2; nt <= 8; nt += nt == 3 ? 5 : 1) {
+			jos_errlist many;
+			jos_errlist_init(&many);
+			size_t n2 = eng_dataset_validate_mt(ds, &many, nt);
+			assert_int_equal(n2, n1);
+			assert_int_equal(many.n, one.n);
+			assert_int_equal(many.nwarnings, one.nwarnings);
+			for (size_t i = 0; i < one.n; i++) {
+				assert_int_equal(many.items[i].sev, one.items[i].sev);
+				assert_int_equal(many.items[i].line, one.items[i].line);
+				assert_string_equal(many.items[i].file, one.items[i].file);
+				assert_string_equal(many.items[i].msg, one.items[i].msg);
+			}
+			jos_errlist_free(&many);
+		}
+		done(ds, &one);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_eng_validate__count_date_outside_period),
 		cmocka_unit_test(test_eng_validate__tariff_missing_for_type),
 		cmocka_unit_test(test_eng_validate__weight_for_absent_category),
+		cmocka_unit_test(test_eng_validate__threads_same_problems),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

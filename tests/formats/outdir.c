@@ -213,6 +213,126 @@ static void test_fmt_outdir__leftover_of_killed_run_removed(void **state)
 	assert_int_equal(entries(), 0);
 }
 
+/* Files prepared in advance: those written hold what was written, those never written are
+ * gone after the commit and absent from SHA256SUMS; a run abandoned after preparing
+ * leaves nothing. */
+static size_t files_in(const char *dir)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static void test_fmt_outdir__prepared_files(void **state)
+{
+	char out[300], p[400], line[256];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	fmt_outdir_prepare(od, "statements/0001.xml");
+	fmt_outdir_prepare(od, "statements/0002.xml");   /* never written */
+	fmt_outdir_prepare(od, "statements/0003.xml");
+	fmt_outdir_prepare(od, "statements/0003.xml");   /* again: no harm */
+	fmt_outdir_prepare(od, "other/0009.xml");        /* never written, own folder */
+	assert_int_equal(fmt_outdir_write(od, "statements/0001.xml", "abcdef", 6, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_write(od, "statements/0003.xml", "abc", 3, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_write(od, "statements/0004.xml", "", 0, &err), JOS_OK);
+	assert_int_equal(fmt_outdir_commit(od, &err), JOS_OK);
+	fmt_outdir_free(od);
+	assert_true(exists("out/statements/0001.xml"));
+	assert_false(exists("out/statements/0002.xml"));
+	assert_true(exists("out/statements/0003.xml"));
+	assert_false(exists("out/other/0009.xml"));
+	snprintf(p, sizeof p, "%s/statements", out);
+	assert_int_equal(files_in(p), 3);
+	snprintf(p, sizeof p, "%s/statements/0003.xml", out);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_string_equal(line, "abc");
+	fclose(f);
+	snprintf(p, sizeof p, "%s/SHA256SUMS", out);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = 0;
+	while (fgets(line, sizeof line, f)) {
+		assert_null(strstr(line, "0002"));
+		assert_null(strstr(line, "0009"));
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 3);   /* 0001, 0003, 0004 */
+
+	/* abandoned after preparing: nothing left */
+	snprintf(out, sizeof out, "%s/out2", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	fmt_outdir_prepare(od, "statements/0001.xml");
+	fmt_outdir_free(od);
+	assert_false(exists("out2"));
+	assert_int_equal(entries(), 1);
+}
+
+/* One thread prepares while another writes the same files in the same order (as settle
+ * does): every written file holds its bytes, prepared files never written are gone. */
+typedef struct {
+	fmt_outdir *od;
+	int n;
+} prep_arg;
+
+static void *prepare_all(void *arg)
+{
+	prep_arg *a = arg;
+	for (int i = 0; i < a->n; i++) {
+		char rel[64];
+		snprintf(rel, sizeof rel, "statements/%04d.xml", i);
+		fmt_outdir_prepare(a->od, rel);
+	}
+	return NULL;
+}
+
+static void test_fmt_outdir__prepare_while_writing(void **state)
+{
+	char out[300], p[400], buf[64];
+	fmt_outdir *od = NULL;
+	jos_err err;
+	pthread_t t;
+	(void)state;
+	snprintf(out, sizeof out, "%s/out", root);
+	assert_int_equal(fmt_outdir_begin(&od, out, &err), JOS_OK);
+	prep_arg a = { od, 300 };
+	assert_int_equal(pthread_create(&t, NULL, prepare_all, &a), 0);
+	for (int i = 0; i < 300; i += 1 + (i % 7 == 3)) {   /* some never written */
+		char rel[64];
+		int n = snprintf(buf, sizeof buf, "file %d", i);
+		snprintf(rel, sizeof rel, "statements/%04d.xml", i);
+		assert_int_equal(fmt_outdir_write(od, rel, buf, (size_t)n, &err), JOS_OK);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(fmt_outdir_commit(od, &err), JOS_OK);
+	fmt_outdir_free(od);
+	size_t written = 0;
+	for (int i = 0; i < 300; i += 1 + (i % 7 == 3)) {
+		snprintf(p, sizeof p, "%s/statements/%04d.xml", out, i);
+		FILE *f = fopen(p, "r");
+		assert_non_null(f);
+		char got[64] = "";
+		assert_non_null(fgets(got, sizeof got, f));
+		fclose(f);
+		snprintf(buf, sizeof buf, "file %d", i);
+		assert_string_equal(got, buf);
+		written++;
+	}
+	snprintf(p, sizeof p, "%s/statements", out);
+	assert_int_equal(files_in(p), written);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +342,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__abandoned_run_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__force_replaces_whole_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fmt_outdir__leftover_of_killed_run_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__prepared_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmt_outdir__prepare_while_writing, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("formats/outdir", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "formats/formats.h"
 #include "formats/sign_int.h"
+#include "formats/text_int.h"
 #include "support/dsbuild.h"
 
 /* Schools S10 and S9 (S10 first in byte order), both in region 0100, cost 1000.00 and
@@ -131,10 +132,48 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The pupil-years' fast formatting (fmt_ratio4_text) writes what jos_ratio_format writes
+ * with 4 places, and declines outside its range. */
+static void test_fmt_stmt_build__ratio4_as_jos_ratio_format(void **state)
+{
+	(void)state;
+	const int64_t lim_n = (int64_t)1 << 44, lim_d = (int64_t)1 << 32;
+	int64_t nums[] = { 0, 1, 2, 182, 183, 364, 365, 366, 729, 730, 5000, 99999, lim_n - 1,
+			   lim_n, -1, -365, INT64_MAX, INT64_MIN };
+	int64_t dens[] = { 1, 2, 3, 7, 365, 366, 730, 20000, 0x0FFFFFFE, lim_d - 1, lim_d, 0, -365 };
+	uint64_t x = 88172645463325252ull;
+	for (size_t k = 0; k < 300000; k++) {
+		int64_t num, den;
+		if (k < (sizeof nums / sizeof nums[0]) * (sizeof dens / sizeof dens[0])) {
+			num = nums[k / (sizeof dens / sizeof dens[0])];
+			den = dens[k % (sizeof dens / sizeof dens[0])];
+		} else {   /* xorshift, at every magnitude below and around the limits */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			num = (int64_t)((x >> 1) >> (x % 40 + 19));
+			den = (int64_t)((x >> 7) % 4 == 0 ? (x >> 20) % 1000 + 1 : (x >> 30) >> (x % 31));
+			if (den == 0)
+				den = 365;
+		}
+		char got[40];
+		size_t n = fmt_ratio4_text(got, num, den);
+		bool in = num >= 0 && num < lim_n && den > 0 && den < lim_d;
+		assert_int_equal(n != 0, in);
+		if (!in)
+			continue;
+		char want[JOS_FMT_BUF];
+		got[n] = '\0';
+		jos_ratio_format(want, num, den, 4);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_stmt_build__header_lines_and_sums),
+		cmocka_unit_test(test_fmt_stmt_build__ratio4_as_jos_ratio_format),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
