@@ -85,7 +85,7 @@ where() {
 # functions of $deep, where libxml2/xmlsec lost data without an error, each library
 # caller is a site of its own (at most 40 of those); JOS_TORTURE_FULL=1 does that
 # everywhere, without the caps.
-pinned='^(cli_parse|split_path|fmt_stmt_build|sha256_hex|fmt_signer_open_ex|check_enrolments|add|attr)$'
+pinned='^(cli_parse|split_path|fmt_stmt_build_tagged|sha256_hex|fmt_signer_open_ex|check_enrolments|add|attr)$'
 deep='^(fmt_stmt_to_xml|fmt_sign)$'
 sites() {
 	awk '
@@ -295,7 +295,7 @@ done
 # the regression tests: a fault point in each function where a bug was found (checked on
 # make check's -O1 build; at -O2 inlining and tail calls hide some of these frames)
 if [ $san = yes ]; then
-	for f in cli_parse split_path fmt_stmt_build sha256_hex fmt_signer_open_ex check_enrolments add attr; do
+	for f in cli_parse split_path fmt_stmt_build_tagged sha256_hex fmt_signer_open_ex check_enrolments add attr; do
 		cat "$tmp"/pinhit-* 2>/dev/null | grep -qx "$f" || bad "no fault point in $f (a regression test is lost)"
 	done
 fi
