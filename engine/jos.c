@@ -457,14 +457,25 @@ int jos_largest_remainder(int64_t *out, int64_t total, const jos_i128 *w, size_t
 		return JOS_EINTERNAL;
 	if (n > 64 && !(items = malloc(n * sizeof *items)))
 		return JOS_ENOMEM;
+	/* total * w[i] and sum in 64 bits when they fit (non-negative: the same quotient and
+	 * remainder as in 128 bits), which spares the 128-bit division's library call */
+	bool small = total >= 0 && sum <= (jos_i128)UINT64_MAX;
+	uint64_t sum64 = (uint64_t)sum;
 	for (size_t i = 0; i < n; i++) {
 		jos_i128 prod;
-		if (jos_mul128(&prod, (jos_i128)total, w[i])) {
-			rc = JOS_EOVERFLOW;
-			goto done;
+		uint64_t p64;
+		if (small && w[i] >= 0 && w[i] <= (jos_i128)UINT64_MAX &&
+		    !__builtin_mul_overflow((uint64_t)total, (uint64_t)w[i], &p64)) {
+			out[i] = (int64_t)(p64 / sum64);
+			items[i].rem = (jos_i128)(p64 % sum64);
+		} else {
+			if (jos_mul128(&prod, (jos_i128)total, w[i])) {
+				rc = JOS_EOVERFLOW;
+				goto done;
+			}
+			out[i] = (int64_t)(prod / sum);
+			items[i].rem = prod % sum;
 		}
-		out[i] = (int64_t)(prod / sum);
-		items[i].rem = prod % sum;
 		items[i].idx = i;
 		given += out[i];
 	}

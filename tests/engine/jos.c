@@ -165,8 +165,13 @@ static void test_jos_largest_remainder__selection_equals_full_sort(void **state)
 		jos_i128 sum = 0;
 		for (size_t i = 0; i < n; i++) {
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-			/* few distinct weights: many equal remainders */
+			/* few distinct weights: many equal remainders; every 4th round
+			 * weights near and beyond 64 bits (products past the 64-bit way) */
 			w[i] = (jos_i128)((seed >> 40) % (round % 3 == 0 ? 3 : 1000));
+			if (round % 4 == 1)
+				w[i] = (w[i] + 1) * (jos_i128)(seed >> 24) * 1000003;
+			else if (round % 4 == 3 && i % 2)
+				w[i] = (w[i] + 1) << 64;
 			sum += w[i];
 		}
 		if (sum == 0) {
