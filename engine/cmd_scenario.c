@@ -77,7 +77,7 @@ int cmd_scenario(int argc, char **argv)
 		rc = JOS_EINVALID;
 		goto print;
 	}
-	rc = scn_run(&res, ds, sc, &err);
+	rc = scn_run_mt(&res, ds, sc, fmt_thread_count(), &err);
 	if (rc == JOS_OK)
 		rc = fmt_report_write(report, res, &err);
 	if (rc != JOS_OK)

@@ -6,7 +6,7 @@
  * same measures: the same engine and the same exact arithmetic as `settle`, so a
  * variant equal to a settlement key gives exactly the settlement's amounts, and a
  * sweep of 100 values costs 100 passes over the (school, municipality) cells, not
- * over the enrolments.
+ * over the enrolments. The measures and the sweep values run on every core (scn_run_mt).
  *
  * Covered municipalities: outside the region, with at least one pupil counted by
  * the measure, and with apply_to = agreements only those with an agreement. Each is
@@ -48,7 +48,66 @@ static int totals_of(scn_totals *t, const scn_result *r, const eng_key_result *k
 	return JOS_OK;
 }
 
+/* The sweep values are independent: value k on job k mod njobs, each with its own rc and
+ * problem, so the one reported (the first value that failed) does not depend on njobs. */
+typedef struct {
+	const scn_result *r;
+	const eng_measures *m;
+	size_t first, step;
+	int *rc;
+	jos_err *err;
+} sweep_job;
+
+static void *sweep_values(void *arg)
+{
+	const sweep_job *j = arg;
+	const scn_result *r = j->r;
+	for (size_t k = j->first; k < r->nsweep; k += j->step) {
+		eng_key_result *kr = NULL;
+		j->rc[k] = eng_key_apply(&kr, r->ds, j->m, &r->sc->sweep.keys[k], &j->err[k]);
+		if (j->rc[k] == JOS_OK)
+			j->rc[k] = totals_of(&r->sweep_totals[k], r, kr, &j->err[k]);
+		eng_key_result_free(kr);
+	}
+	return NULL;
+}
+
+static int run_sweep(scn_result *r, const eng_measures *m, int nthreads, jos_err *err)
+{
+	sweep_job jobs[JOS_MAX_THREADS];
+	size_t nt = nthreads < 1 ? 1 : nthreads > JOS_MAX_THREADS ? JOS_MAX_THREADS
+								 : (size_t)nthreads;
+	int *krc = calloc(r->nsweep + 1, sizeof *krc);
+	jos_err *kerr = calloc(r->nsweep + 1, sizeof *kerr);
+	int rc = JOS_OK;
+	if (!krc || !kerr) {
+		rc = jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
+		goto done;
+	}
+	if (nt > r->nsweep)
+		nt = r->nsweep ? r->nsweep : 1;
+	for (size_t t = 0; t < nt; t++)
+		jobs[t] = (sweep_job){ r, m, t, nt, krc, kerr };
+	jos_run_parallel(jobs, sizeof *jobs, (int)nt, sweep_values);
+	for (size_t k = 0; k < r->nsweep; k++)
+		if (krc[k] != JOS_OK) {
+			*err = kerr[k];
+			rc = krc[k];
+			break;
+		}
+done:
+	free(krc);
+	free(kerr);
+	return rc;
+}
+
 int scn_run(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, jos_err *err)
+{
+	return scn_run_mt(out, ds, sc, 1, err);
+}
+
+int scn_run_mt(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, int nthreads,
+	       jos_err *err)
 {
 	eng_measures *m = NULL;
 	eng_key_result *kr = NULL;
@@ -63,7 +122,7 @@ int scn_run(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, jos
 		return jos_err_set(err, JOS_ENOMEM, NULL, 0, "out of memory");
 	r->ds = ds;
 	r->sc = sc;
-	rc = eng_measures_build(&m, ds, err);
+	rc = eng_measures_build_mt(&m, ds, nthreads, err);
 	if (rc != JOS_OK)
 		goto done;
 	r->period_days = m->period_days;
@@ -142,16 +201,8 @@ int scn_run(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, jos
 		r->sweep_totals = calloc(r->nsweep + 1, sizeof *r->sweep_totals);
 		if (!r->sweep_totals)
 			goto oom;
-		for (size_t k = 0; k < r->nsweep; k++) {
-			rc = eng_key_apply(&kr, ds, m, &sc->sweep.keys[k], err);
-			if (rc != JOS_OK)
-				goto done;
-			rc = totals_of(&r->sweep_totals[k], r, kr, err);
-			eng_key_result_free(kr);
-			kr = NULL;
-			if (rc != JOS_OK)
-				goto done;
-		}
+		if ((rc = run_sweep(r, m, nthreads, err)) != JOS_OK)
+			goto done;
 	}
 	rc = JOS_OK;
 	goto done;

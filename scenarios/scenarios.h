@@ -100,6 +100,10 @@ typedef struct scn_result {
 /* Builds the measures once and applies every variant and every sweep value to them.
  * JOS_EOVERFLOW / JOS_EINVALID / JOS_ENOMEM / JOS_EINTERNAL with err filled. */
 int scn_run(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, jos_err *err);
+/* The same with the measures and the sweep values on up to nthreads threads (the
+ * caller's included); the result, and the problem reported, do not depend on nthreads. */
+int scn_run_mt(scn_result **out, const jos_dataset *ds, const scn_scenario *sc, int nthreads,
+	       jos_err *err);
 void scn_result_free(scn_result *r);
 
 static inline const scn_cell *scn_result_cell(const scn_result *r, size_t variant, size_t i)

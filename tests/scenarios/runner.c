@@ -303,6 +303,49 @@ static void test_scn_runner__example_region_matches_settlement(void **state)
 	eng_dataset_free(ds);
 }
 
+/* The sweep on threads: the same measures, cells and totals per value as one thread, for
+ * 2, 3 and 8 threads (a value skipped or written twice by a job would differ). */
+static void test_scn_runner__threads_same_result(void **state)
+{
+	(void)state;
+	jos_dataset *ds = NULL;
+	jos_errlist errs;
+	char text[4096];
+	jos_errlist_init(&errs);
+	if (fmt_dataset_load(&ds, "scenarios/holland-rijnland", &errs) != JOS_OK) {
+		eng_dataset_free(ds);
+		jos_errlist_free(&errs);
+		skip(); /* the example region is not there (run from the repository root) */
+	}
+	int n = snprintf(text, sizeof text, "[variant A]\nkey = %s\n[variant B]\nmethod = pooled\n"
+			 "[sweep]\nvariant = A\nparameter = min_pupils\nvalues = 0", ds->keys[0].id);
+	for (int v = 1; v < 40; v++)
+		n += snprintf(text + n, sizeof text - (size_t)n, ", %d", v);
+	snprintf(text + n, sizeof text - (size_t)n, "\n");
+	scn_scenario *sc = parse(text, ds);
+	scn_result *one = run(ds, sc);
+	assert_int_equal(one->nsweep, 40);
+	assert_true(one->sweep_totals[0].recovered > one->sweep_totals[39].recovered);
+	for (int nt = 2; nt <= 8; nt = nt == 3 ? 8 : nt + 1) {
+		scn_result *r = NULL;
+		jos_err err;
+		jos_err_clear(&err);
+		assert_int_equal(scn_run_mt(&r, ds, sc, nt, &err), JOS_OK);
+		assert_int_equal(r->nsweep, one->nsweep);
+		assert_int_equal(r->nmunis, one->nmunis);
+		assert_int_equal(r->outside_cost, one->outside_cost);
+		assert_memory_equal(r->sweep_totals, one->sweep_totals,
+				    one->nsweep * sizeof *one->sweep_totals);
+		assert_memory_equal(r->cells, one->cells, 2 * one->nmunis * sizeof *one->cells);
+		assert_memory_equal(r->totals, one->totals, 2 * sizeof *one->totals);
+		scn_result_free(r);
+	}
+	scn_result_free(one);
+	scn_scenario_free(sc);
+	eng_dataset_free(ds);
+	jos_errlist_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_scn_runner__variant_equals_settlement),
 		cmocka_unit_test(test_scn_runner__sweep_replaces_weight),
 		cmocka_unit_test(test_scn_runner__example_region_matches_settlement),
+		cmocka_unit_test(test_scn_runner__threads_same_result),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
