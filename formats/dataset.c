@@ -1101,8 +1101,7 @@ static int64_t count_lines(int fd, uint64_t from, uint64_t to)
 			n = -1;
 			break;
 		}
-		for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-			n++;
+		n += (int64_t)fmt_count_byte(buf, (size_t)got, '\n');
 		from += (uint64_t)got;
 	}
 	free(buf);

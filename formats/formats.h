@@ -94,6 +94,8 @@ int fmt_csv_seek(fmt_csv *c, uint64_t offset, uint32_t line);
 size_t fmt_csv_simple(fmt_csv *c, fmt_field *f, size_t maxf, uint64_t end, uint32_t *line);
 void fmt_csv_simple_undo(fmt_csv *c);
 int fmt_csv_simd(int level);
+/* How many bytes of [s, s + n) are ch (SSE2 where there is). */
+size_t fmt_count_byte(const char *s, size_t n, char ch);
 
 /* Column mapping for a loader: the columns a file may have. */
 typedef struct {

@@ -994,9 +994,39 @@ static void test_fmt_csv__csv_spectrum(void **state)
 	}
 }
 
+/* fmt_count_byte against a byte-by-byte count: random bytes at every offset and length up
+ * to 600, and runs of nothing but the byte (every lane counting up to 255 and past). */
+static void test_fmt_count_byte__equals_plain_count(void **state)
+{
+	(void)state;
+	static char buf[20000];
+	uint64_t seed = 99;
+	for (size_t i = 0; i < sizeof buf; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		buf[i] = (seed >> 60) < 3 ? '\n' : (char)(seed >> 40);
+	}
+	for (size_t off = 0; off < 17; off++)
+		for (size_t n = 0; n <= 600; n++) {
+			size_t want = 0;
+			for (size_t i = 0; i < n; i++)
+				want += buf[off + i] == '\n';
+			assert_int_equal(fmt_count_byte(buf + off, n, '\n'), want);
+		}
+	size_t want = 0;
+	for (size_t i = 0; i < sizeof buf; i++)
+		want += buf[i] == (char)0xC3;
+	assert_int_equal(fmt_count_byte(buf, sizeof buf, (char)0xC3), want);
+	memset(buf, '\n', sizeof buf);
+	const size_t sizes[] = { 4079, 4080, 4081, 4096, 8160, 8161, 20000 };
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+		assert_int_equal(fmt_count_byte(buf, sizes[k], '\n'), sizes[k]);
+	assert_int_equal(fmt_count_byte(buf, sizeof buf, 'x'), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fmt_count_byte__equals_plain_count),
 		cmocka_unit_test(test_fmt_csv__simple_lf_and_crlf),
 		cmocka_unit_test(test_fmt_csv__bom),
 		cmocka_unit_test(test_fmt_csv__semicolon_with_decimal_comma),
