@@ -516,18 +516,23 @@ int jos_grow(void **p, size_t *cap, size_t need, size_t size)
 	return JOS_OK;
 }
 
-/* LSD radix sort by 11-bit digits, only over the digits the largest key uses: a few
- * passes over memory in order instead of n log n compares (the enrolments of pupils
- * with several of them, 10^5 and more at national scale). Stable. */
-int jos_sort_u64(uint64_t *v, size_t n)
+/* LSD radix sort by 11-bit digits of bits [from, to) of each value: a few passes over
+ * memory in order instead of n log n compares (the enrolments of pupils with several of
+ * them, 10^5 and more at national scale). Stable: equal keys keep their order. */
+int jos_sort_u64_bits(uint64_t *v, size_t n, unsigned from, unsigned to)
 {
 	enum { BITS = 11, B = 1 << BITS };
-	uint64_t max = 0, *tmp, *src = v, *dst;
-	if (n < 64) {
+	uint64_t *tmp, *src = v, *dst;
+	if (to > 64)
+		to = 64;
+	if (n < 2 || from >= to)
+		return JOS_OK;
+	uint64_t kmask = to - from == 64 ? UINT64_MAX : ((uint64_t)1 << (to - from)) - 1;
+	if (n < 64) {   /* insertion sort by the key */
 		for (size_t i = 1; i < n; i++) {
-			uint64_t x = v[i];
+			uint64_t x = v[i], kx = (x >> from) & kmask;
 			size_t j = i;
-			for (; j > 0 && v[j - 1] > x; j--)
+			for (; j > 0 && ((v[j - 1] >> from) & kmask) > kx; j--)
 				v[j] = v[j - 1];
 			v[j] = x;
 		}
@@ -536,19 +541,19 @@ int jos_sort_u64(uint64_t *v, size_t n)
 	if (!(tmp = malloc(n * sizeof *tmp)))
 		return JOS_ENOMEM;
 	dst = tmp;
-	for (size_t i = 0; i < n; i++)
-		max |= v[i];
-	for (unsigned shift = 0; shift < 64 && (max >> shift); shift += BITS) {
+	for (unsigned shift = from; shift < to; shift += BITS) {
+		/* the last digit stops at bit `to` */
+		const uint64_t dmask = to - shift < BITS ? ((uint64_t)1 << (to - shift)) - 1 : B - 1;
 		size_t count[B] = { 0 }, sum = 0;
 		for (size_t i = 0; i < n; i++)
-			count[(src[i] >> shift) & (B - 1)]++;
+			count[(src[i] >> shift) & dmask]++;
 		for (size_t d = 0; d < B; d++) {
 			size_t c = count[d];
 			count[d] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & (B - 1)]++] = src[i];
+			dst[count[(src[i] >> shift) & dmask]++] = src[i];
 		uint64_t *t = src;
 		src = dst;
 		dst = t;
@@ -557,6 +562,18 @@ int jos_sort_u64(uint64_t *v, size_t n)
 		memcpy(v, src, n * sizeof *v);
 	free(tmp);
 	return JOS_OK;
+}
+
+/* Only over the digits the largest value uses. */
+int jos_sort_u64(uint64_t *v, size_t n)
+{
+	uint64_t max = 0;
+	unsigned bits = 0;
+	for (size_t i = 0; i < n; i++)
+		max |= v[i];
+	while (bits < 64 && max >> bits)
+		bits++;
+	return jos_sort_u64_bits(v, n, 0, bits);
 }
 
 void jos_advise_huge(void *p, size_t bytes)

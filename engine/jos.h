@@ -132,6 +132,8 @@ int jos_largest_remainder(int64_t *out, int64_t total, const jos_i128 *w, size_t
 int jos_grow(void **p, size_t *cap, size_t need, size_t size);
 /* Sorts v ascending (a stable radix sort); JOS_OK or JOS_ENOMEM (v unchanged). */
 int jos_sort_u64(uint64_t *v, size_t n);
+/* Sorts v stably by bits [from, to) of each value alone; JOS_OK or JOS_ENOMEM. */
+int jos_sort_u64_bits(uint64_t *v, size_t n, unsigned from, unsigned to);
 /* Runs fn on each of the n jobs (an array of `size`-byte elements, n <= JOS_MAX_THREADS):
  * jobs 1..n-1 on threads, job 0 in the caller; a job whose thread cannot start runs in
  * the caller. Returns when all are done. */

@@ -200,34 +200,10 @@ done:
  * the pupil numbers only (2 passes of 11 bits at 2.4 M pupils instead of 5). */
 static int sort_by_pupil(uint64_t *v, size_t n, size_t npupils)
 {
-	enum { BITS = 11, B = 1 << BITS };
 	unsigned bits = 0;
 	while (bits < 32 && (npupils ? npupils - 1 : 0) >> bits)
 		bits++;
-	if (n < 2 || bits == 0)
-		return JOS_OK;
-	uint64_t *tmp = malloc(n * sizeof *tmp), *src = v, *dst = tmp;
-	if (!tmp)
-		return JOS_ENOMEM;
-	for (unsigned sh = 32; sh < 32 + bits; sh += BITS) {
-		size_t count[B] = { 0 }, sum = 0;
-		for (size_t i = 0; i < n; i++)
-			count[(src[i] >> sh) & (B - 1)]++;
-		for (size_t d = 0; d < B; d++) {
-			size_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i] >> sh) & (B - 1)]++] = src[i];
-		uint64_t *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != v)
-		memcpy(v, src, n * sizeof *v);
-	free(tmp);
-	return JOS_OK;
+	return jos_sort_u64_bits(v, n, 32, 32 + bits);
 }
 
 /* The groups of pupils in multi[lo, hi) (sorted, lo and hi at group starts): each

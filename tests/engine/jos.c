@@ -274,6 +274,49 @@ static void test_jos_format__fast_path_equals_128_bits(void **state)
 	}
 }
 
+/* jos_sort_u64_bits against qsort by (key, original place): random values, key ranges
+ * with a partial last digit, the whole 64 bits, and sizes on both sides of the
+ * insertion sort; the bits outside the key must not change the order. */
+static int key_place_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;   /* key, place, value */
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static void test_jos_sort_u64_bits__stable_by_key(void **state)
+{
+	(void)state;
+	static uint64_t v[5000], ref[3 * 5000];
+	const unsigned ranges[][2] = { { 0, 64 }, { 32, 45 }, { 32, 53 }, { 5, 16 }, { 0, 3 },
+				       { 40, 64 }, { 11, 22 }, { 7, 7 } };
+	const size_t sizes[] = { 0, 1, 2, 5, 63, 64, 65, 1000, 5000 };
+	uint64_t seed = 4242;
+	for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
+		for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+			unsigned from = ranges[r][0], to = ranges[r][1];
+			size_t n = sizes[k];
+			uint64_t kmask = to - from >= 64 ? UINT64_MAX
+							 : ((uint64_t)1 << (to - from)) - 1;
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				/* few distinct keys (many ties), any other bits */
+				v[i] = seed ^ (seed >> 29);
+				if (r % 2)
+					v[i] = (v[i] & ~(kmask << from)) | ((seed >> 61) << from);
+				ref[3 * i] = (v[i] >> from) & kmask;
+				ref[3 * i + 1] = i;
+				ref[3 * i + 2] = v[i];
+			}
+			qsort(ref, n, 3 * sizeof *ref, key_place_cmp);
+			assert_int_equal(jos_sort_u64_bits(v, n, from, to), JOS_OK);
+			for (size_t i = 0; i < n; i++)
+				if (v[i] != ref[3 * i + 2])
+					fail_msg("bits [%u, %u), n %zu: place %zu differs", from, to, n, i);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_jos_largest_remainder__overflow_refused),
 		cmocka_unit_test(test_jos_largest_remainder__selection_equals_full_sort),
 		cmocka_unit_test(test_jos_sort_u64__equals_qsort),
+		cmocka_unit_test(test_jos_sort_u64_bits__stable_by_key),
 		cmocka_unit_test(test_jos_errlist__sorted_by_file_then_line),
 	};
 	return cmocka_run_group_tests_name("engine/jos", tests, NULL, NULL);
