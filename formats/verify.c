@@ -1130,6 +1130,29 @@ static int cannot_check(char *why, size_t whylen)
 	return JOS_EVERIFY;
 }
 
+/* One stage's check: the canonical bytes (made directly when direct is JOS_OK, else by
+ * C14N of the nodes visible says) into transform t, then t's result against the text of
+ * node `value`. JOS_OK when they match; else JOS_EVERIFY or JOS_ENOMEM with why filled. */
+static int check_stage(xmlSecTransformCtxPtr tctx, xmlSecTransformPtr t, xmlNodePtr value,
+		       int direct, char **canon, size_t clen, xmlDocPtr doc,
+		       xmlC14NIsVisibleCallback visible, c14n_set *cs, char *why, size_t whylen)
+{
+	if (direct == JOS_ENOMEM) {
+		snprintf(why, whylen, "out of memory");
+		return JOS_ENOMEM;
+	}
+	int pushed = direct == JOS_OK ? push_final(tctx, t, canon, clen)
+				      : c14n_into(tctx, t, doc, visible, cs);
+	if (pushed < 0 || xmlSecTransformVerifyNodeContent(t, value, tctx) < 0)
+		return cannot_check(why, whylen);
+	if (t->status != xmlSecTransformStatusOk) {
+		snprintf(why, whylen, "the signature does not match the document (it was changed after "
+				      "signing, or signed by another key)");
+		return JOS_EVERIFY;
+	}
+	return JOS_OK;
+}
+
 int fmt_verify_fast(void *vdoc, void *vkey, bool ec, char *why, size_t whylen)
 {
 	xmlDocPtr doc = vdoc;
@@ -1164,23 +1187,11 @@ int fmt_verify_fast(void *vdoc, void *vkey, bool ec, char *why, size_t whylen)
 	dg->operation = xmlSecTransformOperationVerify;
 	char *canon = NULL;
 	size_t clen = 0;
-	int direct = c14n_enveloped_direct(doc, sig, &canon, &clen);
-	if (direct == JOS_ENOMEM) {
-		snprintf(why, whylen, "out of memory");
-		rc = JOS_ENOMEM;
+	int direct = c14n_enveloped_direct(doc, sig, &canon, &clen);   /* sets clen: first */
+	rc = check_stage(&tctx, dg, dv, direct, &canon, clen, doc, visible_enveloped, &cs, why,
+			 whylen);
+	if (rc != JOS_OK)
 		goto done;
-	}
-	int pushed = direct == JOS_OK ? push_final(&tctx, dg, &canon, clen)
-				      : c14n_into(&tctx, dg, doc, visible_enveloped, &cs);
-	if (pushed < 0 || xmlSecTransformVerifyNodeContent(dg, dv, &tctx) < 0) {
-		rc = cannot_check(why, whylen);
-		goto done;
-	}
-	if (dg->status != xmlSecTransformStatusOk) {
-		snprintf(why, whylen, "the signature does not match the document (it was changed after "
-				      "signing, or signed by another key)");
-		goto done;
-	}
 	xmlSecTransformCtxFinalize(&tctx);
 	/* the signature: C14N of SignedInfo, checked against SignatureValue with the key */
 	if (xmlSecTransformCtxInitialize(&tctx) < 0) {
@@ -1204,23 +1215,7 @@ int fmt_verify_fast(void *vdoc, void *vkey, bool ec, char *why, size_t whylen)
 		goto done;
 	}
 	direct = c14n_signedinfo_direct(sig, si, &canon, &clen);
-	if (direct == JOS_ENOMEM) {
-		snprintf(why, whylen, "out of memory");
-		rc = JOS_ENOMEM;
-		goto done;
-	}
-	pushed = direct == JOS_OK ? push_final(&tctx, sm, &canon, clen)
-				  : c14n_into(&tctx, sm, doc, visible_subtree, &cs);
-	if (pushed < 0 || xmlSecTransformVerifyNodeContent(sm, sv, &tctx) < 0) {
-		rc = cannot_check(why, whylen);
-		goto done;
-	}
-	if (sm->status != xmlSecTransformStatusOk) {
-		snprintf(why, whylen, "the signature does not match the document (it was changed after "
-				      "signing, or signed by another key)");
-		goto done;
-	}
-	rc = JOS_OK;
+	rc = check_stage(&tctx, sm, sv, direct, &canon, clen, doc, visible_subtree, &cs, why, whylen);
 done:
 	xmlSecTransformCtxFinalize(&tctx);
 	return rc;
