@@ -295,28 +295,55 @@ static int resolve_muni(load_ctx *L, const char *file, uint32_t line, const fmt_
 	return 0;
 }
 
+/* [a, a+n) == [b, b+n) for n <= 16, when 16 bytes are readable at a and at b (a field
+ * of a line fmt_csv_simple gave: the buffer has room after it; a 32-byte cache). */
+static inline bool eq16(const char *a, const char *b, size_t n)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	/* the first n bytes, whichever the byte order */
+	static const unsigned char ones[32] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+						0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint64_t m0, m1;
+	memcpy(&m0, ones + 16 - n, 8);
+	memcpy(&m1, ones + 24 - n, 8);
+	return (((a0 ^ b0) & m0) | ((a1 ^ b1) & m1)) == 0;
+}
+
+/* The index of school id [s, s + n), the last one found remembered: >= 0; -1 unknown;
+ * -2 a school whose own row was invalid. padded: 16 bytes are readable at s (eq16). */
+static int64_t find_school(load_ctx *L, const char *s, size_t n, bool padded)
+{
+	if (n == L->last_school_n && (padded && n <= 16 ? eq16(s, L->last_school, n)
+						      : memcmp(s, L->last_school, n) == 0))
+		return L->last_school_idx;
+	int64_t id = strtab_find(&L->school_ids, s, n);
+	if (id < 0)
+		return -1;
+	if (L->school_idx[id] < 0)
+		return -2;
+	if (n <= sizeof L->last_school) {
+		memcpy(L->last_school, s, n);
+		L->last_school_n = n;
+		L->last_school_idx = (uint32_t)L->school_idx[id];
+	}
+	return L->school_idx[id];
+}
+
 static int resolve_school(load_ctx *L, const char *file, uint32_t line, const fmt_field *f,
 			  uint32_t *idx)
 {
 	if (!need(L, file, line, f, "school_id") || !L->schools_ok)
 		return 0;
-	if (f->n == L->last_school_n && memcmp(f->s, L->last_school, f->n) == 0) {
-		*idx = L->last_school_idx;
-		return 1;
-	}
-	int64_t id = strtab_find(&L->school_ids, f->s, f->n);
-	if (id < 0) {
+	int64_t k = find_school(L, f->s, f->n, false);
+	if (k == -1)
 		add(L, file, line, "unknown school %.*s (not in %s)", shown(f->n), f->s, F_SCHOOLS);
+	if (k < 0)
 		return 0;
-	}
-	if (L->school_idx[id] < 0)
-		return 0;
-	*idx = (uint32_t)L->school_idx[id];
-	if (f->n <= sizeof L->last_school) {
-		memcpy(L->last_school, f->s, f->n);
-		L->last_school_n = f->n;
-		L->last_school_idx = *idx;
-	}
+	*idx = (uint32_t)k;
 	return 1;
 }
 
@@ -682,7 +709,8 @@ static inline unsigned cat_slot(const char *s, size_t n)
 	return (unsigned)(n + (unsigned char)s[0] * 3u + (unsigned char)s[n - 1]) & 7u;
 }
 
-static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
+/* A category's id (remembered in cat_cache); padded: 16 bytes are readable at f->s. */
+static int intern_category(load_ctx *L, const fmt_field *f, bool padded, uint16_t *out)
 {
 	uint32_t id;
 	if (f->n == 0) {
@@ -690,7 +718,9 @@ static int intern_category(load_ctx *L, const fmt_field *f, uint16_t *out)
 		return JOS_OK;
 	}
 	unsigned slot = cat_slot(f->s, f->n);
-	if (f->n == L->cat_cache[slot].n && memcmp(f->s, L->cat_cache[slot].s, f->n) == 0) {
+	if (f->n == L->cat_cache[slot].n && (padded && f->n <= 16
+						 ? eq16(f->s, L->cat_cache[slot].s, f->n)
+						 : memcmp(f->s, L->cat_cache[slot].s, f->n) == 0)) {
 		*out = L->cat_cache[slot].id;
 		return JOS_OK;
 	}
@@ -781,7 +811,7 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 	if (f->n)
 		dates_ok &= parse_date(L, F, r->line, f, "end_date", &e.end);
 	ok &= dates_ok;
-	int rc = intern_category(L, field(r, idx, EN_CATEGORY), &e.category);
+	int rc = intern_category(L, field(r, idx, EN_CATEGORY), false, &e.category);
 	if (rc == JOS_EINVALID) {
 		add(L, F, r->line, "too many distinct categories (at most %u)", UINT16_MAX);
 		ok = false;
@@ -805,24 +835,6 @@ static void enrol_row(load_ctx *L, const fmt_record *r, const int *idx, bool com
 		return;
 	}
 	ch->rows[ch->n++] = e;
-}
-
-/* [a, a+n) == [b, b+n) for n <= 16, when 16 bytes are readable at a and at b (a field
- * of a line fmt_csv_simple gave: the buffer has room after it; a 32-byte cache). */
-static inline bool eq16(const char *a, const char *b, size_t n)
-{
-	uint64_t a0, a1, b0, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	/* the first n bytes, whichever the byte order */
-	static const unsigned char ones[32] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-						0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	uint64_t m0, m1;
-	memcpy(&m0, ones + 16 - n, 8);
-	memcpy(&m1, ones + 24 - n, 8);
-	return (((a0 ^ b0) & m0) | ((a1 ^ b1) & m1)) == 0;
 }
 
 /* The municipality code of a field as fmt_parse_code reads it, for the fast path
@@ -856,20 +868,10 @@ static int enrol_fast(load_ctx *L, const fmt_field *const *col, uint32_t line)
 
 	if (!fp->n || !fs->n || !L->schools_ok || !L->munis_ok)
 		return 0;
-	if (fs->n == L->last_school_n && fs->n <= 16 ? eq16(fs->s, L->last_school, fs->n)
-	    : fs->n == L->last_school_n && memcmp(fs->s, L->last_school, fs->n) == 0) {
-		e.school = L->last_school_idx;
-	} else {
-		int64_t id = strtab_find(&L->school_ids, fs->s, fs->n);
-		if (id < 0 || L->school_idx[id] < 0)
-			return 0;
-		e.school = (uint32_t)L->school_idx[id];
-		if (fs->n <= sizeof L->last_school) {
-			memcpy(L->last_school, fs->s, fs->n);
-			L->last_school_n = fs->n;
-			L->last_school_idx = e.school;
-		}
-	}
+	int64_t k = find_school(L, fs->s, fs->n, true);
+	if (k < 0)
+		return 0;
+	e.school = (uint32_t)k;
 	int c = code_fast(col[EN_RESIDENCE]);
 	if (c < 0 || L->muni_idx[c] < 0)
 		return 0;
@@ -881,15 +883,8 @@ static int enrol_fast(load_ctx *L, const fmt_field *const *col, uint32_t line)
 	e.end = JOS_DAY_OPEN;
 	if (f->n && (f->n != 10 || !fmt_date_fast(&e.end, f->s)))
 		return 0;
-	f = col[EN_CATEGORY];
-	int rc = JOS_OK;
-	unsigned slot;
-	if (!f->n)
-		e.category = 0;
-	else if (slot = cat_slot(f->s, f->n), f->n == L->cat_cache[slot].n && f->n <= 16 &&
-		 eq16(f->s, L->cat_cache[slot].s, f->n))
-		e.category = L->cat_cache[slot].id;
-	else if ((rc = intern_category(L, f, &e.category)) == JOS_EINVALID)
+	int rc = intern_category(L, col[EN_CATEGORY], true, &e.category);
+	if (rc == JOS_EINVALID)
 		return 0;
 	e.line = line;
 	e.pupil = 0;
